@@ -1,0 +1,20 @@
+// deepten's library entry point.
+export * from './tensor.ts';
+export { noGrad, setGradEnabled, isGradEnabled, detectAnomaly, setDetectAnomaly } from './autograd.ts';
+export { Generator, defaultGenerator, manualSeed, type RngState } from './random.ts';
+export { backend, setBackend, availableBackends, type BackendName } from './backend/index.ts';
+export * from './ops/elementwise.ts';
+export * from './ops/reduce.ts';
+export * from './ops/shape.ts';
+export * from './ops/matmul.ts';
+export * from './ops/softmax.ts';
+export * from './ops/conv.ts';
+export * from './ops/pool.ts';
+export * from './ops/norm.ts';
+export * from './ops/loss.ts';
+export * from './ops/indexing.ts';
+export * from './ops/sparse.ts';
+export * from './ops/dropout.ts';
+export * as F from './functional.ts';
+export * as nn from './nn/index.ts';
+export * as optim from './optim/index.ts';
