@@ -1,0 +1,137 @@
+// `deepten <command>`: list, info, train, eval, experiment, play.
+import { parseArgs, formatFlags, UsageError, type FlagSpec } from './args.ts';
+import { catalog } from '../train/catalog.ts';
+import { recipes } from '../train/recipes/index.ts';
+import { backend, setBackend } from '../backend/index.ts';
+
+const common: Record<string, FlagSpec> = {
+  help: { type: 'boolean', help: 'show this help' },
+  backend: { type: 'string', help: 'js or native (default: native when built)' },
+};
+
+const trainFlags: Record<string, FlagSpec> = {
+  ...common,
+  epochs: { type: 'number', help: 'number of epochs' },
+  'max-steps': { type: 'number', help: 'stop after this many optimizer steps' },
+  'batch-size': { type: 'number', help: 'examples per batch' },
+  lr: { type: 'number', help: 'learning rate' },
+  seed: { type: 'number', help: 'random seed' },
+  out: { type: 'string', help: 'run directory (default runs/<model>/<timestamp>)' },
+  'data-dir': { type: 'string', help: 'dataset directory (else $DEEPTEN_DATA, then ~/.cache/deepten)' },
+  resume: { type: 'string', help: 'continue the run in this directory from its last checkpoint' },
+  dataset: { type: 'string', help: 'dataset, for models that train on several' },
+  set: { type: 'string', help: 'recipe overrides, comma-separated key=value' },
+};
+
+const evalFlags: Record<string, FlagSpec> = {
+  ...common,
+  checkpoint: { type: 'string', help: 'checkpoint file (.safetensors) or run directory' },
+  'data-dir': trainFlags['data-dir'],
+  dataset: trainFlags.dataset,
+};
+
+const usage = `deepten — ten landmark deep-learning models, trained from scratch in TypeScript
+
+usage: deepten <command> [options]
+
+commands:
+  list                      the models, their tasks and reference results
+  info                      the backend in use, its BLAS library and threads
+  train <model> [options]   train a model (deepten train <model> --help)
+  eval <model> --checkpoint PATH
+  experiment <name>         reproduce one of the article's claims (deepten experiment --help)
+  play dqn --checkpoint PATH
+
+Run 'deepten <command> --help' for a command's options.`;
+
+function out(s: string): void {
+  process.stdout.write(s + '\n');
+}
+
+function selectBackend(flags: Record<string, unknown>): void {
+  const b = flags.backend;
+  if (b === undefined) return;
+  if (b !== 'js' && b !== 'native') throw new UsageError(`--backend must be js or native, got '${b}'`);
+  setBackend(b);
+}
+
+function parseSet(s: unknown): Record<string, string> | undefined {
+  if (typeof s !== 'string') return undefined;
+  const outSet: Record<string, string> = {};
+  for (const kv of s.split(',').filter(Boolean)) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set expects key=value pairs, got '${kv}'`);
+    outSet[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
+  }
+  return outSet;
+}
+
+function recipeFor(name: string | undefined, cmd: string) {
+  if (!name) throw new UsageError(`${cmd}: which model? one of ${catalog.map((c) => c.name).join(', ')}`);
+  const r = recipes[name];
+  if (!r) {
+    const known = catalog.find((c) => c.name === name);
+    throw new UsageError(known ? `${cmd}: ${name} has no training recipe yet` : `${cmd}: unknown model '${name}'; one of ${catalog.map((c) => c.name).join(', ')}`);
+  }
+  return r;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === 'help' || cmd === '-h') { out(usage); return cmd ? 0 : 1; }
+  switch (cmd) {
+    case 'list': {
+      const { flags } = parseArgs(rest, common);
+      if (flags.help) { out('usage: deepten list\n\nPrints each model, its task, its reference result, and whether it has a recipe.'); return 0; }
+      for (const c of catalog) {
+        out(`${c.name.padEnd(12)}${c.title}\n${''.padEnd(12)}task: ${c.task}\n${''.padEnd(12)}reference: ${c.reference}${recipes[c.name] ? '' : '\n            (no recipe yet)'}`);
+      }
+      return 0;
+    }
+    case 'info': {
+      const { flags } = parseArgs(rest, common);
+      if (flags.help) { out(`usage: deepten info [options]\n\n${formatFlags(common)}`); return 0; }
+      selectBackend(flags);
+      const i = backend().info();
+      out(`backend: ${i.name}\nblas: ${i.blas}\nthreads: ${i.threads}\nnode: ${process.version}`);
+      return 0;
+    }
+    case 'train': {
+      const { positionals, flags } = parseArgs(rest, trainFlags);
+      if (flags.help) { out(`usage: deepten train <model> [options]\n\nmodels: ${Object.keys(recipes).join(', ')}\n\n${formatFlags(trainFlags)}`); return 0; }
+      selectBackend(flags);
+      const r = recipeFor(positionals[0], 'train');
+      const summary = await r.train({
+        epochs: flags.epochs as number | undefined, maxSteps: flags['max-steps'] as number | undefined,
+        batchSize: flags['batch-size'] as number | undefined, lr: flags.lr as number | undefined,
+        seed: flags.seed as number | undefined, out: flags.out as string | undefined, dataDir: flags['data-dir'] as string | undefined,
+        resume: flags.resume as string | undefined, dataset: flags.dataset as string | undefined, set: parseSet(flags.set),
+      });
+      out(JSON.stringify(summary));
+      return 0;
+    }
+    case 'eval': {
+      const { positionals, flags } = parseArgs(rest, evalFlags);
+      if (flags.help) { out(`usage: deepten eval <model> --checkpoint PATH [options]\n\n${formatFlags(evalFlags)}`); return 0; }
+      selectBackend(flags);
+      const r = recipeFor(positionals[0], 'eval');
+      if (typeof flags.checkpoint !== 'string') throw new UsageError('eval: --checkpoint PATH is required');
+      const metrics = await r.evaluate({ checkpoint: flags.checkpoint, dataDir: flags['data-dir'] as string | undefined, dataset: flags.dataset as string | undefined });
+      out(JSON.stringify(metrics));
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command '${cmd}'\n\n${usage}`);
+  }
+}
+
+/** Runs the CLI; returns the exit code. Errors print one line (the message), never a stack, unless DEEPTEN_DEBUG is set. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (e) {
+    const err = e as Error;
+    process.stderr.write(`deepten: ${process.env.DEEPTEN_DEBUG ? err.stack : err.message}\n`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,32 @@
+// What `deepten train <model>` needs from a model: its description, and a train function that reads the
+// common options (the CLI only overrides a recipe's defaults; the defaults reach the README's number).
+import type { Summary } from './run.ts';
+
+export interface TrainOptions {
+  epochs?: number;
+  maxSteps?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  out?: string;
+  dataDir?: string;
+  resume?: string;
+  dataset?: string;
+  /** Recipe-specific overrides, from --set key=value. */
+  set?: Record<string, string>;
+}
+
+export interface EvalOptions {
+  checkpoint: string;
+  dataDir?: string;
+  dataset?: string;
+}
+
+export interface Recipe {
+  name: string;
+  title: string;
+  task: string;
+  reference: string;
+  train(opts: TrainOptions): Promise<Summary>;
+  evaluate(opts: EvalOptions): Promise<Record<string, number>>;
+}
