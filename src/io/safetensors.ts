@@ -47,9 +47,12 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-/** Reads a .safetensors file (path) or its bytes (Buffer/Uint8Array). Errors name the file and what is wrong. */
-export function readSafetensors(source: string | Uint8Array): SafetensorsFile {
-  const file = typeof source === 'string' ? source : '<buffer>';
+/**
+ * Reads a .safetensors file (path) or its bytes (Buffer/Uint8Array; `name` labels them in errors). Errors name the
+ * file and what is wrong.
+ */
+export function readSafetensors(source: string | Uint8Array, name = typeof source === 'string' ? source : '<buffer>'): SafetensorsFile {
+  const file = name;
   const fail = (msg: string): never => { throw new Error(`readSafetensors: ${file}: ${msg}`); };
   let bytes: Uint8Array;
   if (typeof source === 'string') {

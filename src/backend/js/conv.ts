@@ -6,43 +6,55 @@
 import type { ConvKernels, Conv2dParams } from '../kernels/conv.ts';
 import type { FloatArray } from '../types.ts';
 
-const NB = 256; // columns of C per tile
-const KB = 128; // inner-dimension panel: a KB × NB tile of B (≤ 256 KB in float64) stays in L2 while rows of A pass
+const KB = 256; // inner-dimension panel: the B rows a tile reads stay in L2 while the tiles of a row block pass
+const NB = 512; // columns of C per panel (NN form), bounding that B panel to KB × NB
 
 /**
  * C[i, j] (+)= Σ_q A[i, q]·B[q, j] for C m×n (offset oc), B k×n row-major (offset ob), and A read through strides
  * A[i, q] = a[i·sai + q·saq], so a transposed A costs nothing. Overwrites C unless `accumulate`.
- * Four rows of C are updated together so each B element loaded feeds four multiply-adds.
+ * A 4×4 tile of C is summed in locals: per q, 8 loads feed 16 multiply-adds and C is touched once per panel.
  */
 function gemmNN(m: number, n: number, k: number, a: FloatArray, sai: number, saq: number,
   b: FloatArray, ob: number, c: FloatArray, oc: number, accumulate: boolean): void {
   if (!accumulate) c.fill(0, oc, oc + m * n);
+  const m4 = m - (m % 4), n4 = n - (n % 4);
   for (let j0 = 0; j0 < n; j0 += NB) {
-    const j1 = Math.min(n, j0 + NB);
+    const j1 = Math.min(n, j0 + NB), j4 = Math.min(j1, n4);
     for (let q0 = 0; q0 < k; q0 += KB) {
       const q1 = Math.min(k, q0 + KB);
-      let i = 0;
-      for (; i + 4 <= m; i += 4) {
-        const c0 = oc + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
-        for (let q = q0; q < q1; q++) {
-          const aq = i * sai + q * saq;
-          const a0 = a[aq], a1 = a[aq + sai], a2 = a[aq + 2 * sai], a3 = a[aq + 3 * sai];
-          const bq = ob + q * n;
-          for (let j = j0; j < j1; j++) {
-            const bv = b[bq + j];
-            c[c0 + j] += a0 * bv;
-            c[c1 + j] += a1 * bv;
-            c[c2 + j] += a2 * bv;
-            c[c3 + j] += a3 * bv;
+      for (let i = 0; i < m4; i += 4) {
+        for (let j = j0; j < j4; j += 4) {
+          let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+          let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+          for (let q = q0, ai = i * sai + q0 * saq, bi = ob + q0 * n + j; q < q1; q++, ai += saq, bi += n) {
+            const a0 = a[ai], a1 = a[ai + sai], a2 = a[ai + 2 * sai], a3 = a[ai + 3 * sai];
+            const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
+            c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+            c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+            c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+            c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+          }
+          let o = oc + i * n + j;
+          c[o] += c00; c[o + 1] += c01; c[o + 2] += c02; c[o + 3] += c03; o += n;
+          c[o] += c10; c[o + 1] += c11; c[o + 2] += c12; c[o + 3] += c13; o += n;
+          c[o] += c20; c[o + 1] += c21; c[o + 2] += c22; c[o + 3] += c23; o += n;
+          c[o] += c30; c[o + 1] += c31; c[o + 2] += c32; c[o + 3] += c33;
+        }
+        // the last n mod 4 columns: one dot product each
+        for (let i2 = i; i2 < i + 4; i2++) {
+          for (let j = j4; j < j1; j++) {
+            let s = 0;
+            for (let q = q0, ai = i2 * sai + q0 * saq, bi = ob + q0 * n + j; q < q1; q++, ai += saq, bi += n) s += a[ai] * b[bi];
+            c[oc + i2 * n + j] += s;
           }
         }
       }
-      for (; i < m; i++) {
+      // the last m mod 4 rows: C[i, :] += A[i, q]·B[q, :], streaming rows of B
+      for (let i = m4; i < m; i++) {
         const ci = oc + i * n;
         for (let q = q0; q < q1; q++) {
-          const ai = a[i * sai + q * saq];
-          const bq = ob + q * n;
-          for (let j = j0; j < j1; j++) c[ci + j] += ai * b[bq + j];
+          const aiq = a[i * sai + q * saq], bq = ob + q * n;
+          for (let j = j0; j < j1; j++) c[ci + j] += aiq * b[bq + j];
         }
       }
     }
@@ -50,27 +62,40 @@ function gemmNN(m: number, n: number, k: number, a: FloatArray, sai: number, saq
 }
 
 /**
- * C[i, j] += Σ_q A[i, q]·B[j, q] for A m×k (offset oa), B n×k (offset ob), C m×n: dot products of contiguous
- * rows, 2×2 at a time (four sums per two A and two B loads), over k-panels that stay in cache.
+ * C[i, j] += Σ_q A[i, q]·B[j, q] for A m×k (offset oa), B n×k (offset ob), C m×n (offset 0): dot products of
+ * contiguous rows, a 4×4 tile of them at a time, over k-panels that stay in cache.
  */
 function gemmNT(m: number, n: number, k: number, a: FloatArray, oa: number, b: FloatArray, ob: number, c: FloatArray): void {
-  const PB = 512;
-  for (let q0 = 0; q0 < k; q0 += PB) {
-    const q1 = Math.min(k, q0 + PB);
-    for (let i = 0; i < m; i += 2) {
-      const two = i + 1 < m;
-      const ra = oa + i * k, rb = two ? ra + k : ra;
-      for (let j = 0; j < n; j += 2) {
-        const twoj = j + 1 < n;
-        const sa = ob + j * k, sb = twoj ? sa + k : sa;
-        let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+  const m4 = m - (m % 4), n4 = n - (n % 4);
+  for (let q0 = 0; q0 < k; q0 += KB) {
+    const q1 = Math.min(k, q0 + KB);
+    for (let i = 0; i < m4; i += 4) {
+      const r0 = oa + i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+      for (let j = 0; j < n4; j += 4) {
+        const s0 = ob + j * k, s1 = s0 + k, s2 = s1 + k, s3 = s2 + k;
+        let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
         for (let q = q0; q < q1; q++) {
-          const x0 = a[ra + q], x1 = a[rb + q], y0 = b[sa + q], y1 = b[sb + q];
-          s00 += x0 * y0; s01 += x0 * y1; s10 += x1 * y0; s11 += x1 * y1;
+          const a0 = a[r0 + q], a1 = a[r1 + q], a2 = a[r2 + q], a3 = a[r3 + q];
+          const b0 = b[s0 + q], b1 = b[s1 + q], b2 = b[s2 + q], b3 = b[s3 + q];
+          c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+          c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+          c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+          c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
         }
-        c[i * n + j] += s00;
-        if (twoj) c[i * n + j + 1] += s01;
-        if (two) { c[(i + 1) * n + j] += s10; if (twoj) c[(i + 1) * n + j + 1] += s11; }
+        let o = i * n + j;
+        c[o] += c00; c[o + 1] += c01; c[o + 2] += c02; c[o + 3] += c03; o += n;
+        c[o] += c10; c[o + 1] += c11; c[o + 2] += c12; c[o + 3] += c13; o += n;
+        c[o] += c20; c[o + 1] += c21; c[o + 2] += c22; c[o + 3] += c23; o += n;
+        c[o] += c30; c[o + 1] += c31; c[o + 2] += c32; c[o + 3] += c33;
+      }
+    }
+    // edges (last m mod 4 rows, last n mod 4 columns): plain dot products
+    for (let i = 0; i < m; i++) {
+      for (let j = i < m4 ? n4 : 0; j < n; j++) {
+        let s = 0;
+        for (let q = q0, ra = oa + i * k, rb = ob + j * k; q < q1; q++) s += a[ra + q] * b[rb + q];
+        c[i * n + j] += s;
       }
     }
   }

@@ -1,4 +1,5 @@
 // Every trainable model's recipe, by name.
 import type { Recipe } from '../recipe.ts';
+import { mlp, lenet, resnet } from './classifiers.ts';
 
-export const recipes: Record<string, Recipe> = {};
+export const recipes: Record<string, Recipe> = { mlp, lenet, resnet };

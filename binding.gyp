@@ -1,0 +1,35 @@
+{
+  "targets": [
+    {
+      "target_name": "deepten",
+      "sources": [
+        "native/addon.cc", "native/threads.cc", "native/matmul.cc", "native/conv.cc", "native/pool.cc",
+        "native/elementwise.cc", "native/reduce.cc", "native/norm.cc", "native/indexing.cc", "native/optim.cc",
+        "native/shape.cc"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-O2", "-O3"],
+      # Built on the machine that runs it (npm install), so tune for this CPU. No -ffast-math: kernels keep
+      # IEEE NaN/inf behaviour; these flags only let the compiler vectorize sqrt, conditionals and the loops
+      # marked `omp simd` (no OpenMP runtime is linked).
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd", "-fexceptions"],
+      "conditions": [
+        ["OS=='mac'", {
+          "libraries": ["-framework Accelerate"],
+          "defines": ["ACCELERATE_NEW_LAPACK"],
+          "xcode_settings": {
+            "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+            "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+            "GCC_OPTIMIZATION_LEVEL": "3",
+            "OTHER_CPLUSPLUSFLAGS": ["-mcpu=native", "-fno-math-errno"]
+          }
+        }],
+        ["OS!='mac'", {
+          # include/library flags of the BLAS the install script found (pkg-config openblas, or its fallback)
+          "cflags_cc": ["<!@(node scripts/build-native.mjs --cflags)"],
+          "libraries": ["<!@(node scripts/build-native.mjs --libs)"]
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,14 @@
+// Datasets, data loading, transforms and tokenizers.
+export { resolveDataDir, candidateDirs, cacheRoot, datasetSpec, DATASETS, type DataDirOptions, type DatasetSpec } from './paths.ts';
+export { loadMnist, loadFashionMnist, type ImageDataset, type MnistOptions } from './mnist.ts';
+export { loadPlanetoid, denseFeatures, type PlanetoidName, type PlanetoidData, type CsrFeatures } from './planetoid.ts';
+export {
+  loadPtb, loadTinyShakespeare, loadMulti30k, loadTextCorpus, readWords, loadAnalogies, parseAnalogies,
+  type PtbData, type CharData, type SentencePair, type Multi30kData, type CorpusOptions, type AnalogySection,
+} from './text.ts';
+export { DataLoader, type Dataset, type DataLoaderOptions, type LoaderState } from './loader.ts';
+export { normalize, randomCrop, hflip, randomHorizontalFlip, mapImages, type ImageShape } from './transforms.ts';
+export {
+  Vocab, CharTokenizer, wordTokenize, padSequences, bucketByLength, collatePairs, PAD, UNK, BOS, EOS, SPECIALS,
+  type VocabOptions, type Padded, type BucketOptions, type PairBatch,
+} from './tokenize.ts';

@@ -1,0 +1,6 @@
+// File formats: safetensors (checkpoints), IDX (MNIST), pickle (Planetoid), atomic writes.
+export { writeFileAtomic, type FileData } from './atomic.ts';
+export { readSafetensors, writeSafetensors, type SafeDType, type SafeArray, type SafeTensor, type SafetensorsFile, type TensorInput } from './safetensors.ts';
+export { readIdx, type IdxDType, type IdxArray, type IdxFile } from './idx.ts';
+export { readPickle, NdArray, CsrMatrix, DefaultDict, NumpyDType, type NumArray } from './pickle.ts';
+export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from './half.ts';

@@ -1,0 +1,114 @@
+// Linear (torch.nn.Linear), Identity, Flatten, and the fused linear op y = x·Wᵀ + b they use.
+import { Tensor } from '../tensor.ts';
+import { record } from '../autograd.ts';
+import { backend } from '../backend/index.ts';
+import { allocate, shapeStr, type FloatArray } from '../backend/types.ts';
+import { flatten } from '../ops/shape.ts';
+import { Module, type Parameter } from './module.ts';
+import { kaimingUniform_, uniform_, calculateFanInAndFanOut } from './init.ts';
+import { checkPositiveInt, emptyParam, type FactoryOptions } from './util.ts';
+
+/**
+ * y = x·Wᵀ + b for x (…, in), W (out, in), b (out) → y (…, out) (torch.nn.functional.linear).
+ * One GEMM with W read transposed in place (no copy); the bias is written first and the GEMM accumulates onto it.
+ * Backward: ∂x = g·W, ∂W = gᵀ·x, ∂b = Σ_rows g.
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  const desc = () => `input ${shapeStr(x.shape)}, weight ${shapeStr(weight.shape)}${bias ? `, bias ${shapeStr(bias.shape)}` : ''}`;
+  if (x.dtype === 'int32' || weight.dtype === 'int32' || (bias && bias.dtype === 'int32')) throw new Error(`linear: expected float tensors, got int32 (${desc()})`);
+  if (x.dtype !== weight.dtype || (bias && bias.dtype !== x.dtype)) throw new Error(`linear: dtype mismatch (${x.dtype} input, ${weight.dtype} weight${bias ? `, ${bias.dtype} bias` : ''})`);
+  if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D (out, in), got ${desc()}`);
+  const [nOut, nIn] = weight.shape;
+  if (x.ndim < 1 || x.shape[x.ndim - 1] !== nIn) throw new Error(`linear: input's last dimension must be ${nIn}, got ${desc()}`);
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== nOut)) throw new Error(`linear: bias must have shape [${nOut}], got ${desc()}`);
+  const rows = x.size / nIn;
+  const outShape = [...x.shape.slice(0, -1), nOut];
+  const out = new Tensor(allocate(x.dtype, rows * nOut), outShape);
+  const be = backend();
+  const y = out.data as FloatArray;
+  if (bias) for (let r = 0; r < rows; r++) y.set(bias.data as FloatArray, r * nOut);
+  be.matmul(x.data as FloatArray, weight.data as FloatArray, y,
+    { batch: 1, m: rows, n: nOut, k: nIn, transA: false, transB: true, strideA: 0, strideB: 0, beta: bias ? 1 : 0 });
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record('linear', out, inputs, (g) => {
+    const gd = g.data as FloatArray;
+    let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
+    if (x.requiresGrad) {
+      gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+      be.matmul(gd, weight.data as FloatArray, gx.data as FloatArray,
+        { batch: 1, m: rows, n: nIn, k: nOut, transA: false, transB: false, strideA: 0, strideB: 0, beta: 0 });
+    }
+    if (weight.requiresGrad) {
+      gw = new Tensor(allocate(x.dtype, weight.size), weight.shape);
+      be.matmul(gd, x.data as FloatArray, gw.data as FloatArray,
+        { batch: 1, m: nOut, n: nIn, k: rows, transA: true, transB: false, strideA: 0, strideB: 0, beta: 0 });
+    }
+    if (bias && bias.requiresGrad) {
+      gb = new Tensor(allocate(x.dtype, nOut), bias.shape);
+      be.reduce('sum', gd, 1, rows, nOut, gb.data);
+    }
+    return bias ? [gx, gw, gb] : [gx, gw];
+  });
+}
+
+export interface LinearOptions extends FactoryOptions {
+  bias?: boolean;
+}
+
+/** y = x·Wᵀ + b. W (out, in) ~ kaiming_uniform(a=√5), i.e. U(±1/√in); b ~ U(±1/√in), PyTorch's defaults. */
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  weight: Parameter;
+  bias: Parameter | null;
+
+  constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
+    super();
+    checkPositiveInt('Linear', 'inFeatures', inFeatures);
+    checkPositiveInt('Linear', 'outFeatures', outFeatures);
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    this.weight = emptyParam([outFeatures, inFeatures], opts);
+    this.bias = (opts.bias ?? true) ? emptyParam([outFeatures], opts) : null;
+    this.resetParameters(opts);
+  }
+
+  resetParameters(opts: FactoryOptions = {}): void {
+    kaimingUniform_(this.weight, { a: Math.sqrt(5), generator: opts.generator });
+    if (this.bias) {
+      const [fanIn] = calculateFanInAndFanOut(this.weight);
+      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+      uniform_(this.bias, -bound, bound, opts.generator);
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias !== null}`;
+  }
+}
+
+/** Returns its input. */
+export class Identity extends Module {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+/** Flattens dims startDim..endDim (default: all but the batch dim). */
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return flatten(x, this.startDim, this.endDim);
+  }
+
+  override extraRepr(): string {
+    return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
+  }
+}

@@ -1,0 +1,50 @@
+// Gradient clipping (torch.nn.utils.clip_grad_norm_ / clip_grad_value_), scaling each .grad in place.
+import type { Tensor } from '../tensor.ts';
+
+function gradsOf(op: string, params: Tensor | Iterable<Tensor>): Tensor[] {
+  const list = (params && typeof params === 'object' && 'data' in params) ? [params as Tensor] : [...(params as Iterable<Tensor>)];
+  const grads: Tensor[] = [];
+  for (const p of list) {
+    if (!p || typeof p !== 'object' || !('data' in p)) throw new Error(`${op}: expected Tensors, got ${typeof p}`);
+    if (p.grad) grads.push(p.grad);
+  }
+  return grads;
+}
+
+/**
+ * total = ‖(‖g_1‖_p, …, ‖g_k‖_p)‖_p over the parameters that have gradients (max |g| for p = Infinity);
+ * every gradient is multiplied by min(1, maxNorm / (total + 1e−6)). Returns total, the norm before clipping.
+ * With errorIfNonfinite a NaN/±Inf total throws instead of scaling every gradient to NaN.
+ */
+export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number, normType = 2, errorIfNonfinite = false): number {
+  const op = 'clipGradNorm';
+  if (!(normType > 0)) throw new Error(`${op}: normType must be > 0 or Infinity, got ${normType}`);
+  if (!(maxNorm >= 0)) throw new Error(`${op}: maxNorm must be >= 0, got ${maxNorm}`);
+  const grads = gradsOf(op, params);
+  if (grads.length === 0) return 0;
+  let total = 0;
+  if (normType === Infinity) {
+    for (const g of grads) for (const v of g.data) { const a = Math.abs(v); if (a > total || Number.isNaN(a)) total = a; }
+  } else {
+    // Σ_k ‖g_k‖_p^p = Σ over every element |g|^p, so one sum serves both levels
+    for (const g of grads) for (const v of g.data) total += normType === 2 ? v * v : Math.abs(v) ** normType;
+    total = normType === 2 ? Math.sqrt(total) : total ** (1 / normType);
+  }
+  if (errorIfNonfinite && !Number.isFinite(total)) {
+    throw new Error(`${op}: the total norm of order ${normType} of the gradients is ${total}; set errorIfNonfinite = false to clip anyway`);
+  }
+  const coef = maxNorm / (total + 1e-6);
+  // PyTorch multiplies by the clamped coefficient unconditionally, so a NaN norm spreads NaN to every gradient
+  if (!(coef >= 1)) for (const g of grads) { const d = g.data; for (let i = 0; i < d.length; i++) d[i] *= coef; }
+  return total;
+}
+
+/** Clamps every gradient element to [−clipValue, clipValue]. */
+export function clipGradValue(params: Tensor | Iterable<Tensor>, clipValue: number): void {
+  const op = 'clipGradValue';
+  if (!(clipValue >= 0)) throw new Error(`${op}: clipValue must be >= 0, got ${clipValue}`);
+  for (const g of gradsOf(op, params)) {
+    const d = g.data;
+    for (let i = 0; i < d.length; i++) d[i] = d[i] > clipValue ? clipValue : d[i] < -clipValue ? -clipValue : d[i];
+  }
+}

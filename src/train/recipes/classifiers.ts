@@ -1,0 +1,42 @@
+// Recipes for the three image classifiers. Each default is the configuration behind the README's number.
+import type { Recipe } from '../recipe.ts';
+import { trainClassifier, evaluateCheckpoint, type ClassifierConfig, type ClassifierSpec } from '../classify.ts';
+import { MLP } from '../../models/mlp.ts';
+import { LeNet5 } from '../../models/lenet.ts';
+import { ResNet } from '../../models/resnet.ts';
+import { catalog } from '../catalog.ts';
+
+const base: ClassifierConfig = {
+  dataset: 'mnist', epochs: 10, batchSize: 128, optimizer: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false,
+  weightDecay: 0, schedule: 'cosine', milestones: [], warmupEpochs: 0, cropPadding: 0, flip: false, labelSmoothing: 0,
+  mean: 0.1307, std: 0.3081, seed: 1, trainLimit: 0, testLimit: 0, maxSteps: 0, model: {},
+};
+
+export const mlpSpec: ClassifierSpec = {
+  name: 'mlp',
+  // 784-800-10 with ReLU, SGD + momentum and a cosine schedule
+  defaults: { ...base, epochs: 20, lr: 0.05, weightDecay: 1e-4, model: { hidden: [800], activation: 'relu' } },
+  build: (m) => new MLP(m),
+};
+
+export const lenetSpec: ClassifierSpec = {
+  name: 'lenet',
+  defaults: { ...base, epochs: 15, lr: 0.05, weightDecay: 5e-4, model: {} },
+  build: (m, inChannels) => new LeNet5({ ...m, inChannels }),
+};
+
+export const resnetSpec: ClassifierSpec = {
+  name: 'resnet',
+  // ResNet-20 (He et al. 2016 CIFAR recipe at smaller scale): SGD 0.1, momentum 0.9, wd 5e-4, crop + flip, cosine
+  defaults: { ...base, dataset: 'fashion-mnist', epochs: 30, lr: 0.1, weightDecay: 5e-4, cropPadding: 2, flip: true, mean: 0.2860, std: 0.3530, model: { depth: 20 } },
+  build: (m, inChannels) => new ResNet({ ...m, inChannels }),
+};
+
+function recipe(spec: ClassifierSpec): Recipe {
+  const c = catalog.find((e) => e.name === spec.name)!;
+  return { ...c, train: (o) => trainClassifier(spec, o), evaluate: (o) => evaluateCheckpoint(spec, o) };
+}
+
+export const mlp = recipe(mlpSpec);
+export const lenet = recipe(lenetSpec);
+export const resnet = recipe(resnetSpec);
