@@ -9,7 +9,7 @@ Args::Args(napi_env e, napi_callback_info info, const char*) : env(e), name("dee
   void* data = nullptr;
   if (napi_get_cb_info(env, info, &argc_, argv_, nullptr, &data) != napi_ok) throw ArgError("deepten: bad call");
   if (data) name = static_cast<const char*>(data);
-  if (argc_ > 16) argc_ = 16;
+  if (argc_ > 24) argc_ = 24;
 }
 
 void Args::fail(const std::string& what) const { throw ArgError(std::string("native ") + name + ": " + what); }

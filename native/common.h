@@ -45,8 +45,8 @@ class Args {
   [[noreturn]] void fail(const std::string& what) const;
 
  private:
-  size_t argc_ = 16;
-  napi_value argv_[16];
+  size_t argc_ = 24;
+  napi_value argv_[24];
   void* typed(size_t i, napi_typedarray_type want, size_t need, size_t* len, napi_typedarray_type* got = nullptr) const;
 };
 

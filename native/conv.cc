@@ -45,10 +45,11 @@ static void im2col(const float* x, float* col, const ConvP& p) {
         for (int64_t oy = 0; oy < p.oh; oy++) {
           float* dst = row + oy * p.ow;
           const int64_t iy = oy * p.sh - p.ph + ki * p.dh;
-          if (iy < 0 || iy >= p.h) { std::memset(dst, 0, sizeof(float) * p.ow); continue; }
+          if (iy < 0 || iy >= p.h) { for (int64_t ox = 0; ox < p.ow; ox++) dst[ox] = 0.0f; continue; }
           const float* src = x + (c * p.h + iy) * p.w + xoff;
           for (int64_t ox = 0; ox < lo; ox++) dst[ox] = 0.0f;
-          if (p.sw == 1) std::memcpy(dst + lo, src + lo, sizeof(float) * (hi - lo));
+          // plain loops, not memcpy: rows are short (often 8-32 floats) and the compiler inlines them as vectors
+          if (p.sw == 1) { for (int64_t ox = lo; ox < hi; ox++) dst[ox] = src[ox]; }
           else for (int64_t ox = lo; ox < hi; ox++) dst[ox] = src[ox * p.sw];
           for (int64_t ox = hi; ox < p.ow; ox++) dst[ox] = 0.0f;
         }

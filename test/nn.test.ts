@@ -193,13 +193,13 @@ describe('Module', () => {
     assert.throws(() => seq.get(2), /Sequential.get: index 2 is out of range for 2 module\(s\)/);
     const named = new nn.Sequential({ conv: new nn.Linear(2, 2), act: new nn.Tanh() });
     assert.deepEqual([...named.stateDict().keys()], ['conv.weight', 'conv.bias']);
-    assert.deepEqual(named.forward(tensor([[0, 0]])).toArray(), Array.from((named.get(0) as nn.Linear).bias!.data, Math.tanh));
+    assertClose(named.forward(tensor([[0, 0]])), [Array.from((named.get(0) as nn.Linear).bias!.data, Math.tanh)].flat(), 'tanh(bias)', 1e-6, 1e-7);
     const list = new nn.ModuleList([new nn.Linear(1, 1)]).append(new nn.Linear(1, 2));
     assert.equal(list.length, 2);
     assert.equal(list.get(1).outFeatures, 2);
     assert.throws(() => list.get(5), /ModuleList.get: index 5 is out of range/);
     assert.throws(() => list.forward(), /has no forward/);
-    const dict = new nn.ModuleDict({ enc: new nn.Linear(2, 2), dec: new nn.Linear(2, 1) });
+    const dict = new nn.ModuleDict<nn.Module>({ enc: new nn.Linear(2, 2), dec: new nn.Linear(2, 1) });
     assert.deepEqual(dict.keys(), ['enc', 'dec']);
     assert.deepEqual([...dict.stateDict().keys()], ['enc.weight', 'enc.bias', 'dec.weight', 'dec.bias']);
     assert.throws(() => dict.get('nope'), /ModuleDict.get: no module named 'nope'/);

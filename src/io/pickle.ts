@@ -80,6 +80,8 @@ export function readPickle(source: string | Uint8Array, name = typeof source ===
   }
 }
 
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
 const latin1 = (b: Uint8Array): string => {
   let s = '';
   for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
@@ -125,7 +127,7 @@ class Reader {
     return b;
   }
   private utf8(b: Uint8Array): string {
-    try { return new TextDecoder('utf-8', { fatal: true }).decode(b); } catch { return this.fail('invalid UTF-8 in a string'); }
+    try { return utf8Decoder.decode(b); } catch { return this.fail('invalid UTF-8 in a string'); }
   }
 
   private push(v: unknown): void { this.stack.push(v); }

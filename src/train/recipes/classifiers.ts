@@ -1,9 +1,9 @@
 // Recipes for the three image classifiers. Each default is the configuration behind the README's number.
 import type { Recipe } from '../recipe.ts';
 import { trainClassifier, evaluateCheckpoint, type ClassifierConfig, type ClassifierSpec } from '../classify.ts';
-import { MLP } from '../../models/mlp.ts';
-import { LeNet5 } from '../../models/lenet.ts';
-import { ResNet } from '../../models/resnet.ts';
+import { MLP, mlpDefaults } from '../../models/mlp.ts';
+import { LeNet5, lenetDefaults } from '../../models/lenet.ts';
+import { ResNet, resnetDefaults } from '../../models/resnet.ts';
 import { catalog } from '../catalog.ts';
 
 const base: ClassifierConfig = {
@@ -15,20 +15,20 @@ const base: ClassifierConfig = {
 export const mlpSpec: ClassifierSpec = {
   name: 'mlp',
   // 784-800-10 with ReLU, SGD + momentum and a cosine schedule
-  defaults: { ...base, epochs: 20, lr: 0.05, weightDecay: 1e-4, model: { hidden: [800], activation: 'relu' } },
+  defaults: { ...base, epochs: 20, lr: 0.05, weightDecay: 1e-4, model: { ...mlpDefaults } },
   build: (m) => new MLP(m),
 };
 
 export const lenetSpec: ClassifierSpec = {
   name: 'lenet',
-  defaults: { ...base, epochs: 15, lr: 0.05, weightDecay: 5e-4, model: {} },
+  defaults: { ...base, epochs: 15, lr: 0.05, weightDecay: 5e-4, model: { ...lenetDefaults } },
   build: (m, inChannels) => new LeNet5({ ...m, inChannels }),
 };
 
 export const resnetSpec: ClassifierSpec = {
   name: 'resnet',
   // ResNet-20 (He et al. 2016 CIFAR recipe at smaller scale): SGD 0.1, momentum 0.9, wd 5e-4, crop + flip, cosine
-  defaults: { ...base, dataset: 'fashion-mnist', epochs: 30, lr: 0.1, weightDecay: 5e-4, cropPadding: 2, flip: true, mean: 0.2860, std: 0.3530, model: { depth: 20 } },
+  defaults: { ...base, dataset: 'fashion-mnist', epochs: 30, lr: 0.1, weightDecay: 5e-4, cropPadding: 2, flip: true, mean: 0.2860, std: 0.3530, model: { ...resnetDefaults } },
   build: (m, inChannels) => new ResNet({ ...m, inChannels }),
 };
 
