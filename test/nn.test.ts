@@ -319,6 +319,9 @@ describe('default initialisation (PyTorch formulas)', () => {
       assert.deepEqual(m.weight!.toArray(), [1, 1, 1, 1, 1]);
       assert.deepEqual(m.bias!.toArray(), [0, 0, 0, 0, 0]);
     }
+    const pre = nn.Embedding.fromPretrained(tensor([[1, 2], [3, 4]]));
+    assert.deepEqual(pre.forward(tensor([1, 0], { dtype: 'int32' })).toArray(), [3, 4, 1, 2]);
+    assert.equal(pre.weight.requiresGrad, false);
     const bn = new nn.BatchNorm1d(2);
     assert.deepEqual(bn.running_mean!.toArray(), [0, 0]);
     assert.deepEqual(bn.running_var!.toArray(), [1, 1]);
@@ -546,6 +549,7 @@ describe('other layers', () => {
     assert.throws(() => new nn.BatchNorm1d(3).forward(zeros([2, 4])), /BatchNorm1d: expected 3 channels \(dim 1\), got input of shape \[2, 4\]/);
     assert.throws(() => new nn.GroupNorm(4, 6), /GroupNorm: numChannels 6 must be divisible by numGroups 4/);
     assert.throws(() => new nn.GroupNorm(2, 6).forward(zeros([2, 4, 3])), /GroupNorm: expected input \(N, 6, \*\), got shape \[2, 4, 3\]/);
+    assert.throws(() => nn.Embedding.fromPretrained(zeros([3])), /Embedding.fromPretrained: expected a 2-D float tensor, got float32 of shape \[3\]/);
     assert.throws(() => new nn.Embedding(5, 2).forward(zeros([3])), /Embedding: indices must be int32, got float32 of shape \[3\]/);
     assert.throws(() => new nn.Embedding(5, 2, { paddingIdx: 5 }), /Embedding: paddingIdx 5 must be within \[-5, 5\)/);
     assert.throws(() => new nn.Conv2d(2, 3, 3, { groups: 2 }), /Conv2d: only groups = 1 is supported, got 2/);

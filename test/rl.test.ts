@@ -153,7 +153,7 @@ test('CartPole ASCII and raster frames show where the cart is and which way the 
     assert.ok(n > 50, `pole pixels: ${n}`);
     return sx / n;
   };
-  assert.ok(poleMeanX(0.2) > 125 && poleMeanX(-0.2) < 115 && Math.abs(poleMeanX(0) - 120) < 2);
+  assert.ok(poleMeanX(0.2) > 122 && poleMeanX(-0.2) < 118 && Math.abs(poleMeanX(0) - 120) < 1);
 });
 
 // ---------------------------------------------------------------- replay buffer

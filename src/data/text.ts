@@ -36,12 +36,15 @@ export interface PtbData {
 /** Penn Treebank, Mikolov's preprocessing; tokens = line.split() + ['<eos>'] (Zaremba et al.; PyTorch word_language_model). */
 export function loadPtb(opts: DataDirOptions = {}): PtbData {
   const dir = resolveDataDir('ptb', opts);
-  const split = (s: string) => lines(readText(join(dir, `ptb.${s}.txt`), 'ptb')).map((l) => [...wordTokenize(l), EOS]);
-  const train = split('train');
-  const vocab = Vocab.build(train, { specials: [], order: 'first' });
+  const words = (s: string) => {
+    const out: string[] = [];
+    for (const l of lines(readText(join(dir, `ptb.${s}.txt`), 'ptb'))) out.push(...wordTokenize(l), EOS);
+    return out;
+  };
+  const train = words('train');
+  const vocab = Vocab.build([train], { specials: [], order: 'first' });
   if (!vocab.has('<unk>')) throw new Error(`ptb: ${join(dir, 'ptb.train.txt')} has no <unk> token; is it Mikolov's preprocessed PTB?`);
-  const encode = (seqs: string[][]) => vocab.encode(seqs.flat());
-  return { train: encode(train), valid: encode(split('valid')), test: encode(split('test')), vocab };
+  return { train: vocab.encode(train), valid: vocab.encode(words('valid')), test: vocab.encode(words('test')), vocab };
 }
 
 // ---------------------------------------------------------------- Tiny Shakespeare

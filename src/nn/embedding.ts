@@ -35,6 +35,15 @@ export class Embedding extends Module {
     this.resetParameters(opts);
   }
 
+  /** An Embedding holding a copy of `weights` (V, D); frozen (no gradient) unless freeze is false. */
+  static fromPretrained(weights: Tensor, opts: { freeze?: boolean; paddingIdx?: number } = {}): Embedding {
+    if (weights.ndim !== 2 || weights.dtype === 'int32') throw new Error(`Embedding.fromPretrained: expected a 2-D float tensor, got ${weights.dtype} of shape ${shapeStr(weights.shape)}`);
+    const e = new Embedding(weights.shape[0], weights.shape[1], { paddingIdx: opts.paddingIdx, dtype: weights.dtype });
+    e.weight.data.set(weights.data);
+    e.weight.requiresGrad = !(opts.freeze ?? true);
+    return e;
+  }
+
   resetParameters(opts: FactoryOptions = {}): void {
     normal_(this.weight, 0, 1, opts.generator);
     if (this.paddingIdx !== undefined) this.weight.data.fill(0, this.paddingIdx * this.embeddingDim, (this.paddingIdx + 1) * this.embeddingDim);

@@ -7,6 +7,8 @@
 // property replaces the entry. Names are the property names, so they are PyTorch's (weight, running_mean, …)
 // and state dicts move to and from PyTorch unchanged. Order is JavaScript property order: insertion order,
 // except that integer-like names ('0', '1', …) come first in numeric order (only containers use those).
+// One pitfall of class fields: a subclass that re-declares a field its base class registered (e.g. `weight:
+// Parameter;` again) resets it to undefined after the base constructor ran; use `declare weight: Parameter;`.
 import { Tensor } from '../tensor.ts';
 import { noGrad } from '../autograd.ts';
 import { allocate, sameShape, shapeStr, type DType, type Storage } from '../backend/types.ts';
@@ -195,7 +197,8 @@ export abstract class Module {
 
   /**
    * Converts every float parameter and float buffer to `dtype` (a new Parameter with the same requiresGrad;
-   * int buffers such as num_batches_tracked stay int32). Gradients are dropped.
+   * int buffers such as num_batches_tracked stay int32). Gradients are dropped. The parameters are new objects,
+   * so convert before handing parameters() to an optimizer.
    */
   to(dtype: DType): this {
     if (dtype === 'int32') throw new Error('Module.to: modules can only be converted to a float dtype');
