@@ -3,7 +3,7 @@
     {
       "target_name": "deepten",
       "sources": [
-        "native/addon.cc", "native/threads.cc", "native/matmul.cc", "native/conv.cc", "native/pool.cc",
+        "native/addon.cc", "native/threads.cc", "native/matmul.cc", "native/conv.cc", "native/direct_conv.cc", "native/pool.cc",
         "native/elementwise.cc", "native/reduce.cc", "native/norm.cc", "native/indexing.cc", "native/optim.cc",
         "native/shape.cc"
       ],
@@ -12,7 +12,7 @@
       # Built on the machine that runs it (npm install), so tune for this CPU. No -ffast-math: kernels keep
       # IEEE NaN/inf behaviour; these flags only let the compiler vectorize sqrt, conditionals and the loops
       # marked `omp simd` (no OpenMP runtime is linked).
-      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd", "-fexceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd", "-mprefer-vector-width=512", "-fexceptions"],
       "conditions": [
         ["OS=='mac'", {
           "libraries": ["-framework Accelerate"],

@@ -1,7 +1,5 @@
 // What every bench worker shares: the workload list, the timing rule and the result format.
 // The same rule is re-implemented in torch_bench.py (keep the two in step).
-import { writeFileSync } from 'node:fs';
-
 export interface Workload {
   name: string;
   desc: string;
@@ -31,23 +29,29 @@ export interface TimingOptions {
   minReps: number;
   /** Hard cap on measured repetitions (slow library/workload pairs use a small one). */
   maxReps: number;
+  /** Seconds one workload may take in all: no further run starts when it would end past this. */
+  limit: number;
 }
 
 export function timingOptions(quick: boolean): TimingOptions {
-  return quick ? { budget: 0.4, minReps: 3, maxReps: 100 } : { budget: 1.5, minReps: 5, maxReps: 300 };
+  return quick ? { budget: 0.4, minReps: 3, maxReps: 100, limit: 8 } : { budget: 1.5, minReps: 5, maxReps: 300, limit: 15 };
 }
 
-export interface Measured { ms: number; reps: number; min: number; note?: string }
+/** The bench driver stops a worker whose workload runs past this (one run longer than the whole limit). */
+export const killAfter = (o: TimingOptions) => 1.5 * o.limit;
+
+export interface Measured { ms: number; reps: number; min: number }
 export interface NotAvailable { na: string }
 export type Result = Measured | NotAvailable;
 
 /**
  * Warm-up, then the median of repeated runs. Warm-up: one run, and a second when the first was quick.
- * Measured runs go on until both minReps and the time budget are met, stopping early at maxReps, or once
- * 4× the budget has gone by with at least 3 runs (a very slow pair is then reported from 3 runs).
+ * Measured runs go on until both minReps and the time budget are met, stopping early at maxReps, once 4× the
+ * budget has gone by with at least 3 runs, or when the next run would end past `limit` (then as few as 1 run).
  */
 export function measure(fn: () => void, o: TimingOptions): Measured {
-  let t = performance.now();
+  const t0 = performance.now();
+  let t = t0;
   fn();
   if (performance.now() - t < 250) fn();
   const times: number[] = [];
@@ -55,11 +59,13 @@ export function measure(fn: () => void, o: TimingOptions): Measured {
   for (;;) {
     t = performance.now();
     fn();
-    times.push(performance.now() - t);
-    const elapsed = (performance.now() - start) / 1000;
+    const now = performance.now();
+    times.push(now - t);
+    const elapsed = (now - start) / 1000;
     if (times.length >= o.maxReps) break;
     if (times.length >= o.minReps && elapsed >= o.budget) break;
     if (times.length >= 3 && elapsed >= 4 * o.budget) break;
+    if ((now - t0) / 1000 + (now - t) / 1000 > o.limit) break;
   }
   times.sort((a, b) => a - b);
   const mid = times.length >> 1;
@@ -67,54 +73,53 @@ export function measure(fn: () => void, o: TimingOptions): Measured {
   return { ms, reps: times.length, min: times[0] };
 }
 
-export interface WorkerReport {
+/** What a worker says about itself (printed once, first). */
+export interface WorkerMeta {
   library: string;
   version: string;
   threads: number;
   info: Record<string, unknown>;
-  notes: string[];
-  results: Record<string, Result>;
 }
 
-export interface WorkerArgs { out: string; only: string[]; quick: boolean; rest: string[] }
+export interface WorkerArgs { only: string[]; quick: boolean; rest: string[] }
 
-/** --out FILE --only a,b [--quick]; anything else is left in rest. */
+/** --only a,b [--quick]; anything else is left in rest. */
 export function workerArgs(argv = process.argv.slice(2)): WorkerArgs {
-  const a: WorkerArgs = { out: '', only: [], quick: false, rest: [] };
+  const a: WorkerArgs = { only: [], quick: false, rest: [] };
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--out') a.out = argv[++i];
-    else if (argv[i] === '--only') a.only = argv[++i].split(',').filter(Boolean);
+    if (argv[i] === '--only') a.only = argv[++i].split(',').filter(Boolean);
     else if (argv[i] === '--quick') a.quick = true;
     else a.rest.push(argv[i]);
   }
-  if (!a.out) throw new Error('bench worker: --out FILE is required');
   return a;
 }
+
+// Worker → driver protocol, one line each on stdout: "@@meta {json}", "@@note text", "@@start name",
+// "@@result {name, ...Result}". The driver times out a workload that started and did not finish.
+const say = (s: string) => process.stdout.write(s + '\n');
+export const emitMeta = (m: WorkerMeta) => say('@@meta ' + JSON.stringify(m));
+export const emitNote = (text: string) => say('@@note ' + text);
 
 /**
  * Runs each requested workload that `impls` has; a missing one is "n/a", and a thrown error is "n/a" with its
  * first line (e.g. a tfjs backend without a gradient kernel). setup() builds inputs outside the timing.
  */
 export function runWorkloads(library: string, args: WorkerArgs, impls: Record<string, () => (() => void)>,
-  opts: (name: string) => TimingOptions): Record<string, Result> {
-  const results: Record<string, Result> = {};
+  opts: (name: string) => TimingOptions): void {
   for (const name of args.only) {
+    say('@@start ' + name);
+    let r: Result;
     const setup = impls[name];
-    if (!setup) { results[name] = { na: 'not implemented for this library' }; continue; }
-    try {
-      const run = setup();
-      results[name] = measure(run, opts(name));
-      const r = results[name] as Measured;
-      process.stderr.write(`  ${library.padEnd(14)} ${name.padEnd(18)} ${r.ms.toFixed(2).padStart(10)} ms  (${r.reps} runs)\n`);
-    } catch (e) {
-      const msg = String((e as Error)?.message ?? e).split('\n')[0].slice(0, 160);
-      results[name] = { na: msg };
-      process.stderr.write(`  ${library.padEnd(14)} ${name.padEnd(18)}        n/a  (${msg})\n`);
+    if (!setup) r = { na: 'not implemented for this library' };
+    else {
+      try {
+        r = measure(setup(), opts(name));
+      } catch (e) {
+        r = { na: String((e as Error)?.message ?? e).split('\n')[0].slice(0, 160) };
+      }
     }
+    say('@@result ' + JSON.stringify({ name, ...r }));
+    const shown = 'na' in r ? `       n/a  (${r.na})` : `${r.ms.toFixed(2).padStart(10)} ms  (${r.reps} runs)`;
+    process.stderr.write(`  ${library.padEnd(14)} ${name.padEnd(18)} ${shown}\n`);
   }
-  return results;
-}
-
-export function writeReport(path: string, r: WorkerReport): void {
-  writeFileSync(path, JSON.stringify(r, null, 1));
 }

@@ -1,13 +1,12 @@
 // deepten's side of the bench, one backend per process (DEEPTEN_BACKEND is read once at start-up).
-// Models are written with functional ops (F.*) so they do not depend on nn.Module's details.
+// Models use deepten's nn modules and optim.SGD, as a user would; the conv rows call F.conv2d.
+import { readFileSync } from 'node:fs';
 import * as D from '../src/index.ts';
 import { F, type Tensor } from '../src/index.ts';
 import type { FloatArray } from '../src/backend/types.ts';
-import type { Backend } from '../src/backend/backend.ts';
-import { runWorkloads, timingOptions, workerArgs, writeReport, type WorkerArgs } from './common.ts';
+import { emitMeta, emitNote, runWorkloads, timingOptions, workerArgs, type WorkerArgs } from './common.ts';
 
 const args: WorkerArgs = workerArgs();
-const notes: string[] = [];
 
 /** A float32 leaf ~ N(0, std²). */
 function param(shape: number[], std: number, requiresGrad = true): Tensor {
@@ -43,117 +42,49 @@ function convLayer(n: number, cIn: number, hw: number, cOut: number, k: number, 
 }
 
 function lstm() {
-  const seq = 20, batch = 20, input = 200, hidden = 200, layers = 2;
   return () => {
-    const s = glorot(hidden);
-    // weights stored (in, 4h) so each step is x·W with no transpose; gate order i, f, g, o as in torch
-    const ps = Array.from({ length: layers }, (_, l) => ({
-      wih: param([l === 0 ? input : hidden, 4 * hidden], s), whh: param([hidden, 4 * hidden], s), b: param([4 * hidden], s),
-    }));
-    const x = param([seq, batch, input], 1, false);
+    const model = new D.nn.LSTM(200, 200, { numLayers: 2 });
+    const x = param([20, 20, 200], 1, false); // (seq, batch, input)
     return () => {
-      for (const p of ps) { p.wih.grad = null; p.whh.grad = null; p.b.grad = null; }
-      let inp = x;
-      for (const p of ps) {
-        // the input projection of every step in one GEMM, then the recurrence
-        const xp = inp.reshape(seq * batch, -1).matmul(p.wih).add(p.b).reshape(seq, batch, 4 * hidden);
-        let h = D.zeros([batch, hidden]), c = D.zeros([batch, hidden]);
-        const hs: Tensor[] = [];
-        for (let t = 0; t < seq; t++) {
-          const [i, f, g, o] = xp.select(0, t).add(h.matmul(p.whh)).chunk(4, 1);
-          c = f.sigmoid().mul(c).add(i.sigmoid().mul(g.tanh()));
-          h = o.sigmoid().mul(c.tanh());
-          hs.push(h);
-        }
-        inp = F.stack(hs, 0);
-      }
-      inp.sum().backward();
+      model.zeroGrad();
+      model.forward(x)[0].sum().backward();
     };
   };
+}
+
+/** torch.nn.TransformerEncoderLayer's post-norm block (dropout 0): x + MHA(x) → LN → + FF(ReLU) → LN. */
+class EncoderBlock extends D.nn.Module {
+  attn: D.nn.MultiheadAttention; ln1: D.nn.LayerNorm; ff1: D.nn.Linear; ff2: D.nn.Linear; ln2: D.nn.LayerNorm;
+  constructor(d: number, heads: number, ff: number) {
+    super();
+    this.attn = new D.nn.MultiheadAttention(d, heads, { batchFirst: true });
+    this.ln1 = new D.nn.LayerNorm(d);
+    this.ff1 = new D.nn.Linear(d, ff);
+    this.ff2 = new D.nn.Linear(ff, d);
+    this.ln2 = new D.nn.LayerNorm(d);
+  }
+  forward(x: Tensor): Tensor {
+    const h = this.ln1.forward(x.add(this.attn.forward(x, x, x, { needWeights: false })[0]));
+    return this.ln2.forward(h.add(this.ff2.forward(this.ff1.forward(h).relu())));
+  }
 }
 
 function transformer() {
-  const B = 12, S = 64, Dm = 128, H = 4, dh = Dm / H, FF = 512;
   return () => {
-    const wqkv = param([Dm, 3 * Dm], glorot(Dm)), bqkv = param([3 * Dm], 0.02);
-    const wo = param([Dm, Dm], glorot(Dm)), bo = param([Dm], 0.02);
-    const w1 = param([Dm, FF], glorot(Dm)), b1 = param([FF], 0.02), w2 = param([FF, Dm], glorot(FF)), b2 = param([Dm], 0.02);
-    const g1 = D.ones([Dm], { requiresGrad: true }), be1 = D.zeros([Dm], { requiresGrad: true });
-    const g2 = D.ones([Dm], { requiresGrad: true }), be2 = D.zeros([Dm], { requiresGrad: true });
-    const params = [wqkv, bqkv, wo, bo, w1, b1, w2, b2, g1, be1, g2, be2];
-    const x = param([B, S, Dm], 1, false);
+    const block = new EncoderBlock(128, 4, 512);
+    const x = param([12, 64, 128], 1, false); // (batch, seq, d)
     return () => {
-      for (const p of params) p.grad = null;
-      const x2 = x.reshape(B * S, Dm);
-      // (B·S, 3D) → (3, B, H, S, dh): q, k, v per head
-      const qkv = x2.matmul(wqkv).add(bqkv).reshape(B, S, 3, H, dh).permute(2, 0, 3, 1, 4);
-      const q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
-      const att = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(dh)).softmax(-1).matmul(v); // (B, H, S, dh)
-      const merged = att.permute(0, 2, 1, 3).reshape(B * S, Dm);
-      const h1 = F.layerNorm(x2.add(merged.matmul(wo).add(bo)), [Dm], g1, be1);
-      const ff = h1.matmul(w1).add(b1).relu().matmul(w2).add(b2);
-      F.layerNorm(h1.add(ff), [Dm], g2, be2).sum().backward();
+      block.zeroGrad();
+      block.forward(x).sum().backward();
     };
   };
 }
 
-/** Mean cross-entropy over a batch of logits (B, C) and int32 targets (B). */
-function crossEntropy(logits: Tensor, target: Tensor): Tensor {
-  const ce = (F as unknown as Record<string, unknown>).crossEntropy;
-  if (typeof ce === 'function') return (ce as (x: Tensor, t: Tensor) => Tensor)(logits, target);
-  return F.gather(logits.logSoftmax(-1), 1, target.reshape(-1, 1)).mean().neg();
-}
-
-interface Stepper { zeroGrad(): void; step(): void }
-
-/**
- * optim.SGD when it exists and works, else the backend's sgdStep kernel, else a TypeScript loop implementing
- * torch's rule (buf ← μ·buf + g; p ← p − lr·buf).
- */
-function sgd(params: Tensor[], lr: number, momentum: number): { opt: Stepper; how: string } {
-  const zero = () => { for (const p of params) p.grad = null; };
-  const Ctor = (D.optim as unknown as Record<string, unknown>).SGD;
-  if (typeof Ctor === 'function') {
-    try {
-      const o = new (Ctor as new (p: Tensor[], o: { lr: number; momentum: number }) => Stepper)(params, { lr, momentum });
-      if (typeof o.step === 'function' && typeof o.zeroGrad === 'function') return { opt: o, how: 'optim.SGD' };
-    } catch { /* fall through */ }
-  }
-  const bufs = params.map((p) => new Float32Array(p.size));
-  let first = true;
-  const be = D.backend() as unknown as Record<string, unknown>;
-  if (typeof be.sgdStep === 'function') {
-    try {
-      (be.sgdStep as Backend['sgdStep'])(new Float32Array(1), new Float32Array(1), new Float32Array(1), 0, 0.9, 0, 0, false, true);
-      return {
-        how: 'backend().sgdStep', opt: {
-          zeroGrad: zero, step: () => {
-            params.forEach((p, i) => D.backend().sgdStep(p.data as FloatArray, p.grad!.data as FloatArray, bufs[i], lr, momentum, 0, 0, false, first));
-            first = false;
-          },
-        },
-      };
-    } catch { /* fall through */ }
-  }
-  return {
-    how: 'TypeScript loop (optim.SGD / sgdStep not available yet)', opt: {
-      zeroGrad: zero, step: () => {
-        params.forEach((p, i) => {
-          const w = p.data as FloatArray, g = p.grad!.data as FloatArray, b = bufs[i];
-          for (let j = 0; j < w.length; j++) { b[j] = first ? g[j] : momentum * b[j] + g[j]; w[j] -= lr * b[j]; }
-        });
-        first = false;
-      },
-    },
-  };
-}
-
-function trainStep(params: Tensor[], forward: () => Tensor, target: Tensor) {
-  const { opt, how } = sgd(params, 0.01, 0.9);
-  if (!notes.some((n) => n.startsWith('optimizer:'))) notes.push(`optimizer: ${how}`);
+function trainStep(model: D.nn.Module, x: Tensor, y: Tensor) {
+  const opt = new D.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   return () => {
     opt.zeroGrad();
-    const loss = crossEntropy(forward(), target);
+    const loss = F.crossEntropy(model.forward(x) as Tensor, y);
     loss.backward();
     opt.step();
     loss.item();
@@ -161,29 +92,18 @@ function trainStep(params: Tensor[], forward: () => Tensor, target: Tensor) {
 }
 
 function mlpTrain() {
-  return () => {
-    const w1 = param([784, 800], glorot(784)), b1 = param([800], 0.01), w2 = param([800, 10], glorot(800)), b2 = param([10], 0.01);
-    const x = D.rand([128, 784]), y = D.randint(0, 10, [128]);
-    return trainStep([w1, b1, w2, b2], () => x.matmul(w1).add(b1).relu().matmul(w2).add(b2), y);
-  };
+  const { Sequential, Linear, ReLU } = D.nn;
+  return () => trainStep(new Sequential(new Linear(784, 800), new ReLU(), new Linear(800, 10)),
+    D.rand([128, 784]), D.randint(0, 10, [128]));
 }
 
 function lenetTrain() {
-  return () => {
-    const c1 = param([6, 1, 5, 5], glorot(25)), cb1 = param([6], 0.01);
-    const c2 = param([16, 6, 5, 5], glorot(150)), cb2 = param([16], 0.01);
-    const f1 = param([400, 120], glorot(400)), fb1 = param([120], 0.01);
-    const f2 = param([120, 84], glorot(120)), fb2 = param([84], 0.01);
-    const f3 = param([84, 10], glorot(84)), fb3 = param([10], 0.01);
-    const x = D.rand([64, 1, 28, 28]), y = D.randint(0, 10, [64]);
-    const forward = () => {
-      let h = F.maxPool2d(F.conv2d(x, c1, cb1, { padding: 2 }).relu(), 2); // 6×14×14
-      h = F.maxPool2d(F.conv2d(h, c2, cb2).relu(), 2); // 16×5×5
-      h = h.reshape(64, 400).matmul(f1).add(fb1).relu().matmul(f2).add(fb2).relu();
-      return h.matmul(f3).add(fb3);
-    };
-    return trainStep([c1, cb1, c2, cb2, f1, fb1, f2, fb2, f3, fb3], forward, y);
-  };
+  const { Sequential, Conv2d, MaxPool2d, Flatten, Linear, ReLU } = D.nn;
+  return () => trainStep(new Sequential(
+    new Conv2d(1, 6, 5, { padding: 2 }), new ReLU(), new MaxPool2d(2), // 6×14×14
+    new Conv2d(6, 16, 5), new ReLU(), new MaxPool2d(2), new Flatten(), // 16×5×5
+    new Linear(400, 120), new ReLU(), new Linear(120, 84), new ReLU(), new Linear(84, 10),
+  ), D.rand([64, 1, 28, 28]), D.randint(0, 10, [64]));
 }
 
 const impls: Record<string, () => (() => void)> = {
@@ -199,14 +119,14 @@ const impls: Record<string, () => (() => void)> = {
 
 D.manualSeed(0);
 const be = D.backend();
+const ti = args.rest.indexOf('--threads');
+if (ti >= 0) {
+  const setThreads = (be as unknown as { setThreads?: (n: number) => void }).setThreads;
+  if (setThreads) setThreads(Number(args.rest[ti + 1]));
+}
 const info = be.info();
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+emitMeta({ library: `deepten-${be.name}`, version, threads: info.threads, info: { ...info } });
+emitNote('nn.LSTM, nn.MultiheadAttention + nn.LayerNorm + nn.Linear block, nn.Sequential models, optim.SGD; conv rows F.conv2d');
 const opts = timingOptions(args.quick);
-// the pure-TypeScript backend is far slower on the big recurrent/attention graphs: fewer runs there
-const slow = new Set(['lstm', 'transformer', 'sgemm-1024', 'sgemm-1024-kernel', 'conv-resnet']);
-const results = runWorkloads(`deepten-${be.name}`, args, impls,
-  (name) => (be.name === 'js' && slow.has(name) ? { ...opts, maxReps: Math.min(opts.maxReps, 5) } : opts));
-notes.push('models written with functional ops (F.*), LSTM input projection batched over time; weights (in, out)');
-writeReport(args.out, {
-  library: `deepten-${be.name}`, version: '0.1.0', threads: info.threads,
-  info: { ...info }, notes, results,
-});
+runWorkloads(`deepten-${be.name}`, args, impls, () => opts);

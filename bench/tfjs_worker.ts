@@ -11,12 +11,11 @@ import { buildSync } from 'esbuild';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { runWorkloads, timingOptions, workerArgs, writeReport, type WorkerArgs } from './common.ts';
+import { emitMeta, emitNote, runWorkloads, timingOptions, workerArgs, type WorkerArgs } from './common.ts';
 
 const args: WorkerArgs = workerArgs();
 const which = args.rest[args.rest.indexOf('--backend') + 1];
 if (which !== 'cpu' && which !== 'wasm') throw new Error(`tfjs_worker: --backend cpu|wasm, got ${which}`);
-const notes: string[] = ['convolutions in NHWC; models written with tf ops; LSTM input projection batched over time'];
 
 const req = createRequire(import.meta.url);
 const version = (req('@tensorflow/tfjs-core/package.json') as { version: string }).version;
@@ -180,12 +179,9 @@ const impls: Record<string, () => (() => void)> = {
   'lenet-train': lenetTrain(),
 };
 
-const opts = timingOptions(args.quick);
-// tfjs-cpu's kernels are plain JS loops: the recurrent and attention graphs take seconds, so at most 3 runs
-const capped = new Set(['lstm', 'transformer', 'conv-resnet', 'sgemm-1024']);
-if (which === 'cpu') notes.push(`repetitions capped at 3 for ${[...capped].join(', ')} (slow)`);
 const threads = which === 'wasm' ? getThreadsCount() : 1;
-if (which === 'wasm') notes.push(`wasm: SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, threads ${threads} (no multithreading under Node)`);
 const library = `tfjs-${which}`;
-const results = runWorkloads(library, args, impls, (name) => (which === 'cpu' && capped.has(name) ? { ...opts, maxReps: 3 } : opts));
-writeReport(args.out, { library, version, threads, info: { backend: tf.getBackend() }, notes, results });
+emitMeta({ library, version, threads, info: { backend: tf.getBackend() } });
+emitNote('convolutions in NHWC; models written with tf ops; LSTM input projection batched over time');
+if (which === 'wasm') emitNote(`SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, ${threads} thread (no wasm multithreading under Node)`);
+runWorkloads(library, args, impls, () => timingOptions(args.quick));

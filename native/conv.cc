@@ -1,9 +1,13 @@
-// 2-D convolution as im2col + GEMM per sample (PyTorch's CPU "slow_conv2d" scheme). Samples are split over the
-// thread pool, each thread running single-threaded GEMMs on its own column buffer; with a single sample the GEMM
-// itself is threaded by BLAS instead.
+// 2-D convolution as im2col + GEMM (PyTorch's CPU "slow_conv2d" scheme), with several samples per GEMM: the
+// column matrix of a chunk of nb samples is K × (nb·P) (K = cIn·kh·kw, P = outH·outW), so each GEMM is wide
+// enough to run near BLAS peak even for small images. Chunks are split over the thread pool, each thread running
+// single-threaded GEMMs on its own buffers; a single chunk is threaded inside BLAS instead.
 #include <algorithm>
+#include <cstdlib>
 
 #include "common.h"
+#include "direct_conv.h"
+#include "vmath.h"
 
 namespace dt {
 
@@ -11,9 +15,22 @@ struct ConvP {
   int64_t n, cIn, h, w, cOut, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
   int64_t K() const { return cIn * kh * kw; }
   int64_t P() const { return oh * ow; }
-  /** 1×1, stride 1, no padding: the input already is its own column matrix. */
-  bool pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0; }
+  int64_t inSize() const { return cIn * h * w; }
+  int64_t outSize() const { return cOut * oh * ow; }
+  /** Stride 1 along rows and output rows as wide as input rows: each im2col row block is the input plane shifted
+   *  by one flat offset, apart from the cells that wrap around a row edge or fall off the top/bottom. */
+  bool flatShift() const { return sw == 1 && ow == w && sh == 1; }
 };
+
+static ConvShape shape(const ConvP& p) {
+  return {p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.oh, p.ow};
+}
+
+/** DEEPTEN_CONV=im2col turns the direct kernels off (for comparisons). */
+static bool directAllowed() {
+  static const bool on = [] { const char* e = std::getenv("DEEPTEN_CONV"); return !(e && std::strcmp(e, "im2col") == 0); }();
+  return on;
+}
 
 static ConvP readConv(const Args& A, size_t i) {
   ConvP p;
@@ -23,57 +40,84 @@ static ConvP readConv(const Args& A, size_t i) {
   return p;
 }
 
-/** Output columns [lo, hi) whose input column ox·s − pad + off lies inside [0, w). */
+/** Output columns [lo, hi) whose input column ox·s + start lies inside [0, w). */
 static inline void validRange(int64_t ow, int64_t s, int64_t start, int64_t w, int64_t* lo, int64_t* hi) {
-  // start = −pad + off; need 0 ≤ ox·s + start < w
   int64_t l = start >= 0 ? 0 : (-start + s - 1) / s;
   int64_t h = start >= w ? 0 : (w - 1 - start) / s + 1;
   *lo = std::min(l, ow);
   *hi = std::max(*lo, std::min(h, ow));
 }
 
-/** col (K × P): row (c, ki, kj) holds x[c, oy·sh − ph + ki·dh, ox·sw − pw + kj·dw] (0 outside the image). */
-static void im2col(const float* x, float* col, const ConvP& p) {
+/** col (K × P, row stride ld): row (c, ki, kj) holds x[c, oy·sh − ph + ki·dh, ox·sw − pw + kj·dw] (0 outside). */
+static void im2col(const float* x, float* col, int64_t ld, const ConvP& p) {
   const int64_t P = p.P();
   for (int64_t c = 0; c < p.cIn; c++) {
+    const float* plane = x + c * p.h * p.w;
     for (int64_t ki = 0; ki < p.kh; ki++) {
+      const int64_t yoff = ki * p.dh - p.ph;
+      // output rows whose input row oy·sh + yoff is inside the image
+      int64_t ylo, yhi;
+      validRange(p.oh, p.sh, yoff, p.h, &ylo, &yhi);
       for (int64_t kj = 0; kj < p.kw; kj++) {
-        float* row = col + ((c * p.kh + ki) * p.kw + kj) * P;
+        float* row = col + ((c * p.kh + ki) * p.kw + kj) * ld;
         const int64_t xoff = kj * p.dw - p.pw;
+        if (p.flatShift()) {
+          // one contiguous copy of the valid rows, then zero the cells that wrapped across a row edge
+          std::fill(row, row + ylo * p.ow, 0.0f);
+          const float* src = plane + yoff * p.w + xoff;
+          DT_IVDEP for (int64_t f = ylo * p.ow; f < yhi * p.ow; f++) row[f] = src[f];
+          std::fill(row + yhi * p.ow, row + P, 0.0f);
+          if (xoff < 0) for (int64_t oy = ylo; oy < yhi; oy++) std::fill(row + oy * p.ow, row + oy * p.ow + std::min(-xoff, p.ow), 0.0f);
+          if (xoff > 0) for (int64_t oy = ylo; oy < yhi; oy++) std::fill(row + oy * p.ow + std::max<int64_t>(p.ow - xoff, 0), row + (oy + 1) * p.ow, 0.0f);
+          continue;
+        }
         int64_t lo, hi;
         validRange(p.ow, p.sw, xoff, p.w, &lo, &hi);
-        for (int64_t oy = 0; oy < p.oh; oy++) {
+        std::fill(row, row + ylo * p.ow, 0.0f);
+        for (int64_t oy = ylo; oy < yhi; oy++) {
           float* dst = row + oy * p.ow;
-          const int64_t iy = oy * p.sh - p.ph + ki * p.dh;
-          if (iy < 0 || iy >= p.h) { for (int64_t ox = 0; ox < p.ow; ox++) dst[ox] = 0.0f; continue; }
-          const float* src = x + (c * p.h + iy) * p.w + xoff;
+          const float* src = plane + (oy * p.sh + yoff) * p.w + xoff;
           for (int64_t ox = 0; ox < lo; ox++) dst[ox] = 0.0f;
-          // plain loops, not memcpy: rows are short (often 8-32 floats) and the compiler inlines them as vectors
           if (p.sw == 1) { for (int64_t ox = lo; ox < hi; ox++) dst[ox] = src[ox]; }
           else for (int64_t ox = lo; ox < hi; ox++) dst[ox] = src[ox * p.sw];
           for (int64_t ox = hi; ox < p.ow; ox++) dst[ox] = 0.0f;
         }
+        std::fill(row + yhi * p.ow, row + P, 0.0f);
       }
     }
   }
 }
 
-/** The adjoint of im2col: gx[c, iy, ix] += col[(c, ki, kj), (oy, ox)] for every cell that read it. gx preset. */
-static void col2im(const float* col, float* gx, const ConvP& p) {
-  const int64_t P = p.P();
+/** The adjoint of im2col: gx[c, iy, ix] += col[(c, ki, kj), (oy, ox)] for every cell that read it. gx preset.
+ *  In the flat-shift case the wrapped cells of col are zeroed first (col is scratch) so one contiguous add
+ *  per row block does the rest. */
+static void col2im(float* col, float* gx, int64_t ld, const ConvP& p) {
   for (int64_t c = 0; c < p.cIn; c++) {
+    float* plane = gx + c * p.h * p.w;
     for (int64_t ki = 0; ki < p.kh; ki++) {
+      const int64_t yoff = ki * p.dh - p.ph;
+      int64_t ylo, yhi;
+      validRange(p.oh, p.sh, yoff, p.h, &ylo, &yhi);
       for (int64_t kj = 0; kj < p.kw; kj++) {
-        const float* row = col + ((c * p.kh + ki) * p.kw + kj) * P;
+        float* row = col + ((c * p.kh + ki) * p.kw + kj) * ld;
         const int64_t xoff = kj * p.dw - p.pw;
+        if (p.flatShift()) {
+          if (xoff < 0) for (int64_t oy = ylo; oy < yhi; oy++) std::fill(row + oy * p.ow, row + oy * p.ow + std::min(-xoff, p.ow), 0.0f);
+          if (xoff > 0) for (int64_t oy = ylo; oy < yhi; oy++) std::fill(row + oy * p.ow + std::max<int64_t>(p.ow - xoff, 0), row + (oy + 1) * p.ow, 0.0f);
+          float* dst = plane + yoff * p.w + xoff;
+          // dst + f stays inside the plane for every f whose cell is valid; the zeroed wrapped cells may
+          // address the neighbouring row, which receives +0
+          const int64_t f0 = std::max(ylo * p.ow, -(yoff * p.w + xoff));
+          const int64_t f1 = std::min(yhi * p.ow, p.h * p.w - (yoff * p.w + xoff));
+          DT_IVDEP for (int64_t f = f0; f < f1; f++) dst[f] += row[f];
+          continue;
+        }
         int64_t lo, hi;
         validRange(p.ow, p.sw, xoff, p.w, &lo, &hi);
-        for (int64_t oy = 0; oy < p.oh; oy++) {
-          const int64_t iy = oy * p.sh - p.ph + ki * p.dh;
-          if (iy < 0 || iy >= p.h) continue;
+        for (int64_t oy = ylo; oy < yhi; oy++) {
           const float* src = row + oy * p.ow;
-          float* dst = gx + (c * p.h + iy) * p.w + xoff;
-          if (p.sw == 1) { for (int64_t ox = lo; ox < hi; ox++) dst[ox] += src[ox]; }
+          float* dst = plane + (oy * p.sh + yoff) * p.w + xoff;
+          if (p.sw == 1) { DT_IVDEP for (int64_t ox = lo; ox < hi; ox++) dst[ox] += src[ox]; }
           else for (int64_t ox = lo; ox < hi; ox++) dst[ox * p.sw] += src[ox];
         }
       }
@@ -81,61 +125,103 @@ static void col2im(const float* col, float* gx, const ConvP& p) {
   }
 }
 
-/** Runs body(i, thread) for every sample: split over the pool with serial BLAS, or in order with threaded BLAS. */
+/** Samples per GEMM: about kCols columns (DEEPTEN_CONV_COLS overrides), the column buffer at most ~16 MB, and
+ *  enough chunks to keep every thread busy. */
+static int64_t chunkSize(const ConvP& p, int nt) {
+  static const int64_t kCols = [] {
+    const char* e = std::getenv("DEEPTEN_CONV_COLS");
+    return e && std::atoll(e) > 0 ? (int64_t)std::atoll(e) : (int64_t)2048;
+  }();
+  const int64_t P = std::max<int64_t>(1, p.P());
+  int64_t nb = std::max<int64_t>(1, kCols / P);
+  nb = std::min(nb, std::max<int64_t>(1, (int64_t(4) << 20) / std::max<int64_t>(1, p.K() * P)));
+  nb = std::min(nb, std::max<int64_t>(1, (p.n + nt - 1) / nt));
+  return std::max<int64_t>(1, std::min(nb, p.n));
+}
+
+/** Runs body(first sample, count, thread) over chunks of nb samples: split over the pool with serial BLAS, or
+ *  in order with threaded BLAS when there is one chunk. */
 template <typename F>
-static void forSamples(int64_t n, F body) {
-  if (n >= 2 && threads() > 1) {
+static void forChunks(int64_t n, int64_t nb, F body) {
+  const int64_t chunks = (n + nb - 1) / nb;
+  auto run = [&](int64_t c, int t) { const int64_t s = c * nb; body(s, std::min(nb, n - s), t); };
+  if (chunks >= 2 && threads() > 1) {
     SerialBlas serial;
-    parallelForT((size_t)n, 1, [&](size_t b, size_t e, int t) { for (size_t i = b; i < e; i++) body((int64_t)i, t); });
+    parallelForT((size_t)chunks, 1, [&](size_t b, size_t e, int t) { for (size_t c = b; c < e; c++) run((int64_t)c, t); });
   } else {
-    for (int64_t i = 0; i < n; i++) body(i, 0);
+    for (int64_t c = 0; c < chunks; c++) run(c, 0);
   }
 }
 
-static int activeThreads(int64_t n) { return n >= 2 ? std::min<int64_t>(threads(), n) : 1; }
+static int usedThreads(int64_t n, int64_t nb) { return (int)std::min<int64_t>(threads(), std::max<int64_t>(1, (n + nb - 1) / nb)); }
 
 // conv2d(x, w, bias|null, y, ...15 params)
 static void conv2d(const Args& A) {
   ConvP p = readConv(A, 4);
   const int64_t K = p.K(), P = p.P();
-  const float* x = A.f32(0, p.n * p.cIn * p.h * p.w).p;
+  const float* x = A.f32(0, p.n * p.inSize()).p;
   const float* W = A.f32(1, p.cOut * K).p;
   const float* bias = A.f32OrNull(2, p.cOut).p;
-  float* y = A.f32(3, p.n * p.cOut * P).p;
-  const bool direct = p.pointwise();
-  const int nt = activeThreads(p.n);
-  std::vector<float*> col(nt);
-  if (!direct) for (int t = 0; t < nt; t++) col[t] = scratch(t, K * P);
-  forSamples(p.n, [&](int64_t i, int t) {
-    const float* xi = x + i * p.cIn * p.h * p.w;
-    float* yi = y + i * p.cOut * P;
-    const float* c = xi;
-    if (!direct) { im2col(xi, col[t], p); c = col[t]; }
-    if (bias) for (int64_t o = 0; o < p.cOut; o++) std::fill(yi + o * P, yi + (o + 1) * P, bias[o]);
-    // y_i (cOut × P) = W (cOut × K) · col (K × P) [+ bias already in y_i]
-    sgemm(false, false, p.cOut, P, K, 1.0f, W, K, c, P, bias ? 1.0f : 0.0f, yi, P);
+  float* y = A.f32(3, p.n * p.outSize()).p;
+  if (p.n == 0 || P == 0) return;
+  if (directAllowed() && directConvForward(x, W, bias, y, shape(p))) return;
+  const int64_t nb = chunkSize(p, threads());
+  const int nt = usedThreads(p.n, nb);
+  std::vector<float*> col(nt), tmp(nt);
+  for (int t = 0; t < nt; t++) { col[t] = scratch(t, K * nb * P, 0); tmp[t] = nb > 1 ? scratch(t, p.cOut * nb * P, 1) : nullptr; }
+  forChunks(p.n, nb, [&](int64_t s, int64_t m, int t) {
+    const int64_t ld = m * P;
+    for (int64_t j = 0; j < m; j++) im2col(x + (s + j) * p.inSize(), col[t] + j * P, ld, p);
+    if (m == 1) {  // the GEMM writes y directly, on top of the bias
+      float* yi = y + s * p.outSize();
+      if (bias) for (int64_t o = 0; o < p.cOut; o++) std::fill(yi + o * P, yi + (o + 1) * P, bias[o]);
+      sgemm(false, false, p.cOut, P, K, 1.0f, W, K, col[t], P, bias ? 1.0f : 0.0f, yi, P);
+      return;
+    }
+    // T (cOut × m·P) = W (cOut × K) · col (K × m·P); then y[s + j, o, :] = T[o, j·P : (j+1)·P] + bias[o]
+    float* T = tmp[t];
+    sgemm(false, false, p.cOut, ld, K, 1.0f, W, K, col[t], ld, 0.0f, T, ld);
+    for (int64_t j = 0; j < m; j++) {
+      float* yj = y + (s + j) * p.outSize();
+      for (int64_t o = 0; o < p.cOut; o++) {
+        const float* src = T + o * ld + j * P;
+        float* dst = yj + o * P;
+        const float b = bias ? bias[o] : 0.0f;
+        DT_IVDEP for (int64_t q = 0; q < P; q++) dst[q] = src[q] + b;
+      }
+    }
   });
+}
+
+/** G (cOut × m·P): the chunk's output gradients side by side, G[o, j·P + q] = gy[s + j, o, q]. */
+static void gatherGrad(const float* gy, float* G, int64_t s, int64_t m, const ConvP& p) {
+  const int64_t P = p.P(), ld = m * P;
+  for (int64_t j = 0; j < m; j++)
+    for (int64_t o = 0; o < p.cOut; o++) std::memcpy(G + o * ld + j * P, gy + ((s + j) * p.cOut + o) * P, sizeof(float) * P);
 }
 
 // conv2dBackwardInput(gy, w, gx, ...15 params)
 static void conv2dBackwardInput(const Args& A) {
   ConvP p = readConv(A, 3);
   const int64_t K = p.K(), P = p.P();
-  const float* gy = A.f32(0, p.n * p.cOut * P).p;
+  const float* gy = A.f32(0, p.n * p.outSize()).p;
   const float* W = A.f32(1, p.cOut * K).p;
-  float* gx = A.f32(2, p.n * p.cIn * p.h * p.w).p;
-  const bool direct = p.pointwise();
-  const int nt = activeThreads(p.n);
-  std::vector<float*> col(nt);
-  if (!direct) for (int t = 0; t < nt; t++) col[t] = scratch(t, K * P);
-  forSamples(p.n, [&](int64_t i, int t) {
-    const float* gyi = gy + i * p.cOut * P;
-    float* gxi = gx + i * p.cIn * p.h * p.w;
-    // col (K × P) = Wᵀ (K × cOut) · gy_i (cOut × P), then scattered back onto the image
-    if (direct) { sgemm(true, false, K, P, p.cOut, 1.0f, W, K, gyi, P, 0.0f, gxi, P); return; }
-    sgemm(true, false, K, P, p.cOut, 1.0f, W, K, gyi, P, 0.0f, col[t], P);
-    std::memset(gxi, 0, sizeof(float) * p.cIn * p.h * p.w);
-    col2im(col[t], gxi, p);
+  float* gx = A.f32(2, p.n * p.inSize()).p;
+  if (p.n == 0) return;
+  if (P == 0) { std::memset(gx, 0, sizeof(float) * p.n * p.inSize()); return; }
+  if (directAllowed() && directConvBackwardInput(gy, W, gx, shape(p))) return;
+  const int64_t nb = chunkSize(p, threads());
+  const int nt = usedThreads(p.n, nb);
+  std::vector<float*> col(nt), tmp(nt);
+  for (int t = 0; t < nt; t++) { col[t] = scratch(t, K * nb * P, 0); tmp[t] = nb > 1 ? scratch(t, p.cOut * nb * P, 1) : nullptr; }
+  forChunks(p.n, nb, [&](int64_t s, int64_t m, int t) {
+    const int64_t ld = m * P;
+    const float* G = gy + s * p.outSize();
+    if (m > 1) { gatherGrad(gy, tmp[t], s, m, p); G = tmp[t]; }
+    // col (K × m·P) = Wᵀ (K × cOut) · G (cOut × m·P), then scattered back onto each image
+    sgemm(true, false, K, ld, p.cOut, 1.0f, W, K, G, ld, 0.0f, col[t], ld);
+    std::memset(gx + s * p.inSize(), 0, sizeof(float) * m * p.inSize());
+    for (int64_t j = 0; j < m; j++) col2im(col[t] + j * P, gx + (s + j) * p.inSize(), ld, p);
   });
 }
 
@@ -143,37 +229,41 @@ static void conv2dBackwardInput(const Args& A) {
 static void conv2dBackwardWeight(const Args& A) {
   ConvP p = readConv(A, 4);
   const int64_t K = p.K(), P = p.P();
-  const float* x = A.f32(0, p.n * p.cIn * p.h * p.w).p;
-  const float* gy = A.f32(1, p.n * p.cOut * P).p;
+  const float* x = A.f32(0, p.n * p.inSize()).p;
+  const float* gy = A.f32(1, p.n * p.outSize()).p;
   float* gw = A.f32(2, p.cOut * K).p;
   float* gb = A.f32OrNull(3, p.cOut).p;
-  const bool direct = p.pointwise();
-  const int nt = activeThreads(p.n);
-  std::vector<float*> col(nt), acc(nt);
+  if (P > 0 && directAllowed() && directConvBackwardWeight(x, gy, gw, gb, shape(p))) return;
+  const int64_t nb = p.n > 0 && P > 0 ? chunkSize(p, threads()) : 1;
+  const int nt = p.n > 0 && P > 0 ? usedThreads(p.n, nb) : 1;
+  std::vector<float*> col(nt), tmp(nt), acc(nt);
   std::vector<std::vector<double>> bsum(nt, std::vector<double>(gb ? p.cOut : 0, 0.0));
   std::vector<char> started(nt, 0);
-  for (int t = 0; t < nt; t++) {
-    if (!direct) col[t] = scratch(t, K * P);
-    acc[t] = t == 0 ? gw : scratch(t, p.cOut * K, 1);  // thread 0 accumulates straight into gw
+  for (int t = 0; t < nt && p.n > 0 && P > 0; t++) {
+    col[t] = scratch(t, K * nb * P, 0);
+    tmp[t] = nb > 1 ? scratch(t, p.cOut * nb * P, 1) : nullptr;
+    acc[t] = t == 0 ? gw : scratch(t, p.cOut * K, 2);  // thread 0 accumulates straight into gw
   }
-  forSamples(p.n, [&](int64_t i, int t) {
-    const float* xi = x + i * p.cIn * p.h * p.w;
-    const float* gyi = gy + i * p.cOut * P;
-    const float* c = xi;
-    if (!direct) { im2col(xi, col[t], p); c = col[t]; }
-    // gw += gy_i (cOut × P) · col_iᵀ (P × K)
-    sgemm(false, true, p.cOut, K, P, 1.0f, gyi, P, c, P, started[t] ? 1.0f : 0.0f, acc[t], K);
-    started[t] = 1;
-    if (gb) {
-      for (int64_t o = 0; o < p.cOut; o++) {
-        const float* r = gyi + o * P;
-        double s = 0;
-#pragma omp simd reduction(+ : s)
-        for (int64_t j = 0; j < P; j++) s += r[j];
-        bsum[t][o] += s;
+  if (p.n > 0 && P > 0) {
+    forChunks(p.n, nb, [&](int64_t s, int64_t m, int t) {
+      const int64_t ld = m * P;
+      for (int64_t j = 0; j < m; j++) im2col(x + (s + j) * p.inSize(), col[t] + j * P, ld, p);
+      const float* G = gy + s * p.outSize();
+      if (m > 1) { gatherGrad(gy, tmp[t], s, m, p); G = tmp[t]; }
+      // gw (+)= G (cOut × m·P) · colᵀ (m·P × K)
+      sgemm(false, true, p.cOut, K, ld, 1.0f, G, ld, col[t], ld, started[t] ? 1.0f : 0.0f, acc[t], K);
+      started[t] = 1;
+      if (gb) {
+        for (int64_t o = 0; o < p.cOut; o++) {
+          const float* r = G + o * ld;
+          double sum = 0;
+#pragma omp simd reduction(+ : sum)
+          for (int64_t q = 0; q < ld; q++) sum += r[q];
+          bsum[t][o] += sum;
+        }
       }
-    }
-  });
+    });
+  }
   if (!started[0]) std::memset(gw, 0, sizeof(float) * p.cOut * K);
   for (int t = 1; t < nt; t++) {
     if (!started[t]) continue;
@@ -182,9 +272,9 @@ static void conv2dBackwardWeight(const Args& A) {
   }
   if (gb) {
     for (int64_t o = 0; o < p.cOut; o++) {
-      double s = 0;
-      for (int t = 0; t < nt; t++) s += bsum[t][o];
-      gb[o] = (float)s;
+      double sum = 0;
+      for (int t = 0; t < nt; t++) sum += bsum[t][o];
+      gb[o] = (float)sum;
     }
   }
 }

@@ -17,7 +17,8 @@ constexpr size_t kGrainMath = 1 << 13;
 template <typename F>
 static void map1(const float* x, float* y, size_t n, size_t grain, F f) {
   parallelFor(n, grain, [&](size_t b, size_t e) {
-    DT_IVDEP for (size_t i = b; i < e; i++) y[i] = f(x[i]);
+    const F fn = f;  // a local copy: captured scalars then cannot alias the output, so the loop vectorizes
+    DT_IVDEP for (size_t i = b; i < e; i++) y[i] = fn(x[i]);
   });
 }
 
@@ -56,7 +57,8 @@ static void unary(const Args& A) {
     case POW_SCALAR:
       if (a == 2.0f) return map1(x, y, n, kGrainCheap, [](float v) { return v * v; });
       if (a == 1.0f) return map1(x, y, n, kGrainCheap, [](float v) { return v; });
-      if (a == 0.5f) return map1(x, y, n, kGrainCheap, [](float v) { return std::sqrt(v); });
+      // pow(x, ½) is √x except at −0 (pow gives +0) and −∞ (pow gives +∞)
+      if (a == 0.5f) return map1(x, y, n, kGrainCheap, [](float v) { return (v == -kInf ? kInf : std::sqrt(v)) + 0.0f; });
       return map1(x, y, n, 1024, [a](float v) { return powScalar(v, a); });
     case CLAMP: return map1(x, y, n, kGrainCheap, [a, b](float v) { return v < a ? a : v > b ? b : v; });
     default: A.fail("unknown unary op " + std::to_string(op));
@@ -66,7 +68,8 @@ static void unary(const Args& A) {
 template <typename F>
 static void mapGrad(const float* x, const float* y, const float* gy, float* gx, size_t n, size_t grain, F f) {
   parallelFor(n, grain, [&](size_t b, size_t e) {
-    DT_IVDEP for (size_t i = b; i < e; i++) gx[i] = gy[i] * f(x[i], y[i]);
+    const F fn = f;  // see map1
+    DT_IVDEP for (size_t i = b; i < e; i++) gx[i] = gy[i] * fn(x[i], y[i]);
   });
 }
 
@@ -98,7 +101,8 @@ static void unaryGrad(const Args& A) {
     case SIGMOID: return mapGrad(x, y, gy, gx, n, kGrainCheap, [](float, float v) { return v * (1.0f - v); });
     case RELU:  // gy where x > 0, else exactly 0 (not gy·0, which is NaN for an infinite gy)
       return parallelFor(n, kGrainCheap, [&](size_t s, size_t e) {
-        DT_IVDEP for (size_t i = s; i < e; i++) gx[i] = x[i] > 0.0f ? gy[i] : 0.0f;
+        // both loads unconditional: a conditional load keeps the loop scalar and branchy
+        DT_IVDEP for (size_t i = s; i < e; i++) { const float g = gy[i], u = x[i]; gx[i] = u > 0.0f ? g : 0.0f; }
       });
     case LEAKY_RELU: return mapGrad(x, y, gy, gx, n, kGrainCheap, [a](float u, float) { return u > 0.0f ? 1.0f : a; });
     case ELU: return mapGrad(x, y, gy, gx, n, kGrainCheap, [a](float u, float v) { return u > 0.0f ? 1.0f : v + a; });
@@ -212,8 +216,12 @@ static void whereRun(const Args& A, const C* cond, size_t nc, const float* a, si
       const float* pa = a + off[2];
       const float* pb = b + off[3];
       const int64_t sc = it.st[1][it.nd - 1], sa = it.st[2][it.nd - 1], sb = it.st[3][it.nd - 1];
-      if (sc == 1 && sa == 1 && sb == 1) { DT_IVDEP for (int64_t i = 0; i < m; i++) o[i] = pc[i] != 0 ? pa[i] : pb[i]; }
-      else for (int64_t i = 0; i < m; i++) o[i] = pc[i * sc] != 0 ? pa[i * sa] : pb[i * sb];
+      // loads first, then a select: conditional loads would keep these loops scalar and branchy
+      if (sc == 1 && sa == 1 && sb == 1) {
+        DT_IVDEP for (int64_t i = 0; i < m; i++) { const C c = pc[i]; const float u = pa[i], v = pb[i]; o[i] = c != 0 ? u : v; }
+      } else {
+        for (int64_t i = 0; i < m; i++) { const C c = pc[i * sc]; const float u = pa[i * sa], v = pb[i * sb]; o[i] = c != 0 ? u : v; }
+      }
     });
   });
 }

@@ -195,6 +195,7 @@ test('safetensors: every malformed file gives a clear error naming the file', ()
     ['gap', stBytes({ a: t('F32', [1], [0, 4]), b: t('F32', [1], [8, 12]) }, 12), /gap in the data buffer: bytes \[4, 8\)/],
     ['trailing', stBytes({ a: t('F32', [1], [0, 4]) }, 6), /cover 4 bytes but the data buffer has 6/],
     ['meta', stBytes({ __metadata__: { a: 1 } }, 0), /__metadata__\["a"\] is not a string/],
+    ['proto', stBytes(null, 4, '{"__proto__": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}'), /tensor name "__proto__" is not allowed/],
     ['i64', (() => { const b = stBytes({ a: t('I64', [1], [0, 8]) }, 8); b.writeBigInt64LE(2n ** 40n, b.length - 8); return b; })(), /I64 element 0 = 1099511627776 does not fit in int32/],
     ['bool', (() => { const b = stBytes({ a: t('BOOL', [1], [0, 1]) }, 1); b[b.length - 1] = 7; return b; })(), /BOOL element 0 has byte value 7/],
     ['utf8', (() => { const b = stBytes(null, 0, '{"?": 1}'); b[10] = 0xff; return b; })(), /header is not valid UTF-8/],
@@ -382,6 +383,8 @@ test('pickle: refuses any other global, naming it and the file, without running 
     assert.match(e.message, /^readPickle: .*evil\.pkl: refusing to load global 'posix\.system'/);
     return true;
   });
+  assert.throws(() => readPickle(join(fx, 'pickle', 'bad_csr.pkl')), /readPickle: .*bad_csr\.pkl: csr_matrix: indptr must run from 0 to nnz = 2/);
+  assert.throws(() => readPickle(join(fx, 'pickle', 'bad_ndarray.pkl')), /readPickle: .*bad_ndarray\.pkl: numpy array: shape \[4\] of i4 needs 16 bytes, the data has 12/);
   const cases: [string, string, RegExp][] = [
     ['inst', '(ios\nsystem\nS\'ls\'\n.', /unsupported opcode INST/],
     ['stack-global', '\x80\x04\x8c\x08builtins\x8c\x04eval\x93.', /refusing to load global 'builtins\.eval'/],
@@ -394,6 +397,9 @@ test('pickle: refuses any other global, naming it and the file, without running 
     ['binstring', 'T\xff\xff\x00\x00ab.', /truncated: needs 65535 more bytes/],
     ['unbuilt', '\x80\x02cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85U\x01b\x87R.', /never given its state/],
     ['reduce-list', '\x80\x02c__builtin__\nlist\n)R.', /calling 'list' is not supported/],
+    ['factory', '\x80\x02ccollections\ndefaultdict\nccollections\ndefaultdict\n\x85R.', /defaultdict factory must be list, dict or set/],
+    ['codecs', '\x80\x02c_codecs\nencode\nX\x01\x00\x00\x00aX\x05\x00\x00\x00utf16\x86R.', /only latin1 text is supported/],
+    ['dtype', '\x80\x02cnumpy\ndtype\nU\x02O8K\x00K\x01\x87R.', /numpy dtype 'O8' is not supported/],
   ];
   for (const [label, src, re] of cases) {
     assert.throws(() => readPickle(Buffer.from(src, 'latin1'), `case-${label}.pkl`), (e: Error) => {

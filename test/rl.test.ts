@@ -135,7 +135,7 @@ test('environments reject bad actions, stepping before reset and malformed state
   assert.throws(() => mc.setState([0]), /MountainCar.setState: expected 2 numbers, got 1/);
 });
 
-test('CartPole ASCII and raster frames show where the cart is and which way the pole leans', () => {
+test('ASCII frames (all three envs) and CartPole raster frames show the state', () => {
   const cartColumn = (s: string) => s.split('\n').find((l) => l.includes('[###]'))!.indexOf('[###]');
   const left = asciiCartPole([-2, 0, 0, 0]), right = asciiCartPole([2, 0, 0, 0]);
   assert.ok(cartColumn(left) < 15 && cartColumn(right) > 40, `cart columns ${cartColumn(left)}, ${cartColumn(right)}`);
@@ -144,6 +144,23 @@ test('CartPole ASCII and raster frames show where the cart is and which way the 
   const cp = new CartPole();
   cp.reset(0);
   assert.ok(cp.render().includes('[###]'));
+  // Acrobot hanging down: the elbow 'o' is straight below the pivot 'O'; swung up, above it
+  const rowCol = (s: string, ch: string) => { const rows = s.split('\n'); const r = rows.findIndex((l) => l.includes(ch)); return [r, rows[r].indexOf(ch)]; };
+  const ac = new Acrobot();
+  ac.reset(0);
+  ac.setState([0, 0, 0, 0]);
+  const [pr, pc] = rowCol(ac.render(), 'O'), [er, ec] = rowCol(ac.render(), 'o');
+  assert.ok(er > pr && ec === pc, `hanging: pivot (${pr}, ${pc}), elbow (${er}, ${ec})`);
+  ac.setState([Math.PI, 0, 0, 0]);
+  assert.ok(rowCol(ac.render(), 'o')[0] < rowCol(ac.render(), 'O')[0], 'swung up');
+  // MountainCar: the car 'C' moves right with the position and stays left of the flag 'F'
+  const mc = new MountainCar();
+  mc.reset(0);
+  mc.setState([-1.0, 0]);
+  const c1 = rowCol(mc.render(), 'C')[1];
+  mc.setState([0.3, 0]);
+  const c2 = rowCol(mc.render(), 'C')[1];
+  assert.ok(c1 < c2 && c2 < rowCol(mc.render(), 'F')[1], `car columns ${c1}, ${c2}`);
   // raster: the pole's pixels lie right of the axle when θ > 0 and left when θ < 0
   const poleMeanX = (theta: number) => {
     const c = renderCartPole([0, 0, theta, 0], 240, 160);

@@ -80,16 +80,18 @@ export function readSafetensors(source: string | Uint8Array, name = typeof sourc
   const data = bytes.subarray(8 + n);
   const metadata: Record<string, string> = {};
   const entries: { name: string; dtype: SafeDType; shape: number[]; begin: number; end: number }[] = [];
-  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
+  for (const [key, info] of Object.entries(header as Record<string, unknown>)) {
+    if (key === '__metadata__') {
       if (typeof info !== 'object' || info === null || Array.isArray(info)) fail('__metadata__ is not an object');
       for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
         if (typeof v !== 'string') fail(`__metadata__[${JSON.stringify(k)}] is not a string`);
+        if (k === '__proto__') fail('__metadata__ key "__proto__" is not allowed');
         metadata[k] = v as string;
       }
       continue;
     }
-    const what = `tensor ${JSON.stringify(name)}`;
+    const what = `tensor ${JSON.stringify(key)}`;
+    if (key === '__proto__') fail('tensor name "__proto__" is not allowed');
     if (typeof info !== 'object' || info === null || Array.isArray(info)) fail(`${what}: entry is not an object`);
     const { dtype, shape, data_offsets: offs } = info as Record<string, unknown>;
     if (!isSafeDType(dtype)) fail(`${what}: unknown dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(ITEMSIZE).join(', ')})`);
@@ -100,7 +102,7 @@ export function readSafetensors(source: string | Uint8Array, name = typeof sourc
     if (end > data.length) fail(`${what}: data_offsets [${begin}, ${end}] out of range: the data buffer has ${data.length} bytes`);
     const want = product(shape as number[]) * ITEMSIZE[dtype as SafeDType];
     if (want !== end - begin) fail(`${what}: shape [${(shape as number[]).join(', ')}] × ${ITEMSIZE[dtype as SafeDType]} bytes (${dtype}) = ${want} bytes, but data_offsets [${begin}, ${end}] span ${end - begin}`);
-    entries.push({ name, dtype: dtype as SafeDType, shape: shape as number[], begin, end });
+    entries.push({ name: key, dtype: dtype as SafeDType, shape: shape as number[], begin, end });
   }
 
   // The tensors must tile [0, data.length) with neither gaps nor overlaps.

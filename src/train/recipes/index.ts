@@ -1,5 +1,6 @@
 // Every trainable model's recipe, by name.
 import type { Recipe } from '../recipe.ts';
 import { mlp, lenet, resnet } from './classifiers.ts';
+import { gcn, gae } from './graph.ts';
 
-export const recipes: Record<string, Recipe> = { mlp, lenet, resnet };
+export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, gcn, gae };
