@@ -40,7 +40,11 @@ export function timingOptions(quick: boolean): TimingOptions {
 /** The bench driver stops a worker whose workload runs past this (one run longer than the whole limit). */
 export const killAfter = (o: TimingOptions) => 1.5 * o.limit;
 
-export interface Measured { ms: number; reps: number; min: number }
+export interface Measured {
+  ms: number; reps: number; min: number;
+  /** For a paired workload: the median of its reference, timed in alternation with it (same noise for both). */
+  paired?: { ms: number; min: number };
+}
 export interface NotAvailable { na: string }
 export type Result = Measured | NotAvailable;
 
@@ -49,14 +53,16 @@ export type Result = Measured | NotAvailable;
  * Measured runs go on until both minReps and the time budget are met, stopping early at maxReps, once 4× the
  * budget has gone by with at least 3 runs, or when the next run would end past `limit` (then as few as 1 run).
  */
-export function measure(fn: () => void, o: TimingOptions): Measured {
+export function measure(fn: () => void, o: TimingOptions, ref?: () => void): Measured {
   const t0 = performance.now();
   let t = t0;
   fn();
   if (performance.now() - t < 250) fn();
-  const times: number[] = [];
+  ref?.();
+  const times: number[] = [], refTimes: number[] = [];
   const start = performance.now();
   for (;;) {
+    if (ref) { t = performance.now(); ref(); refTimes.push(performance.now() - t); }
     t = performance.now();
     fn();
     const now = performance.now();
@@ -67,11 +73,17 @@ export function measure(fn: () => void, o: TimingOptions): Measured {
     if (times.length >= 3 && elapsed >= 4 * o.budget) break;
     if ((now - t0) / 1000 + (now - t) / 1000 > o.limit) break;
   }
-  times.sort((a, b) => a - b);
-  const mid = times.length >> 1;
-  const ms = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
-  return { ms, reps: times.length, min: times[0] };
+  const r: Measured = { ms: median(times), reps: times.length, min: Math.min(...times) };
+  if (ref) r.paired = { ms: median(refTimes), min: Math.min(...refTimes) };
+  return r;
 }
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b), mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+
 
 /** What a worker says about itself (printed once, first). */
 export interface WorkerMeta {
@@ -104,7 +116,7 @@ export const emitNote = (text: string) => say('@@note ' + text);
  * Runs each requested workload that `impls` has; a missing one is "n/a", and a thrown error is "n/a" with its
  * first line (e.g. a tfjs backend without a gradient kernel). setup() builds inputs outside the timing.
  */
-export function runWorkloads(library: string, args: WorkerArgs, impls: Record<string, () => (() => void)>,
+export function runWorkloads(library: string, args: WorkerArgs, impls: Record<string, () => (() => void) | { run: () => void; ref: () => void }>,
   opts: (name: string) => TimingOptions): void {
   for (const name of args.only) {
     say('@@start ' + name);
@@ -113,7 +125,8 @@ export function runWorkloads(library: string, args: WorkerArgs, impls: Record<st
     if (!setup) r = { na: 'not implemented for this library' };
     else {
       try {
-        r = measure(setup(), opts(name));
+        const w = setup();
+        r = typeof w === 'function' ? measure(w, opts(name)) : measure(w.run, opts(name), w.ref);
       } catch (e) {
         r = { na: String((e as Error)?.message ?? e).split('\n')[0].slice(0, 160) };
       }

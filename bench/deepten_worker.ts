@@ -21,13 +21,17 @@ function sgemm(n: number) {
   };
 }
 
+/** The bare GEMM kernel on preallocated arrays, timed in alternation with a.matmul(b) on the same inputs. */
 function sgemmKernel(n: number) {
   return () => {
-    const a = param([n, n], 1, false).data as FloatArray, b = param([n, n], 1, false).data as FloatArray;
+    const a = param([n, n], 1, false), b = param([n, n], 1, false);
     const out = new Float32Array(n * n);
     const p = { batch: 1, m: n, n, k: n, transA: false, transB: false, strideA: 0, strideB: 0, beta: 0 };
     const be = D.backend();
-    return () => { be.matmul(a, b, out, p); };
+    return {
+      run: () => { be.matmul(a.data as FloatArray, b.data as FloatArray, out, p); },
+      ref: () => { D.noGrad(() => a.matmul(b)); },
+    };
   };
 }
 
@@ -106,7 +110,7 @@ function lenetTrain() {
   ), D.rand([64, 1, 28, 28]), D.randint(0, 10, [64]));
 }
 
-const impls: Record<string, () => (() => void)> = {
+const impls: Parameters<typeof runWorkloads>[2] = {
   'sgemm-256': sgemm(256), 'sgemm-512': sgemm(512), 'sgemm-1024': sgemm(1024),
   'sgemm-256-kernel': sgemmKernel(256), 'sgemm-512-kernel': sgemmKernel(512), 'sgemm-1024-kernel': sgemmKernel(1024),
   'conv-lenet': convLayer(64, 1, 28, 6, 5, 0),

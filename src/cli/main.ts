@@ -120,12 +120,33 @@ async function run(argv: string[]): Promise<number> {
       out(JSON.stringify(metrics));
       return 0;
     }
+    case 'experiment': {
+      const { experiments } = await import('../experiments/index.ts');
+      const [name, ...more] = rest;
+      if (!name || name === '--help') {
+        out(`usage: deepten experiment <name> [options]\n\nexperiments:\n${Object.entries(experiments).map(([k, e]) => `  ${k.padEnd(24)}${e.summary}`).join('\n')}\n\nRun 'deepten experiment <name> --help' for its options.`);
+        return name ? 0 : 2;
+      }
+      const e = experiments[name];
+      if (!e) throw new UsageError(`experiment: unknown experiment '${name}'; one of ${Object.keys(experiments).join(', ')}`);
+      const { flags } = parseArgs(more, { ...common, ...e.flags });
+      if (flags.help) { out(`usage: deepten experiment ${name} [options]\n\n${e.summary}\n\n${formatFlags({ ...common, ...e.flags })}`); return 0; }
+      selectBackend(flags);
+      await e.run(flags);
+      return 0;
+    }
+    case 'play': {
+      const { play } = await import('./play.ts');
+      return play(rest);
+    }
     default:
       throw new UsageError(`unknown command '${cmd}'\n\n${usage}`);
   }
 }
 
 /** Runs the CLI; returns the exit code. Errors print one line (the message), never a stack, unless DEEPTEN_DEBUG is set. */
+export { UsageError };
+
 export async function main(argv: string[]): Promise<number> {
   try {
     return await run(argv);
