@@ -156,7 +156,7 @@ async function runJob(job: Job, o: Options): Promise<LibReport> {
 /** PyTorch's best of its 1- and 2-thread runs, per workload, with the winning thread count. */
 function bestOf(reps: LibReport[]): LibReport {
   const ok = reps.filter((r) => r.status === 'ok');
-  if (!ok.length) return reps[0];
+  if (!ok.length) return { ...reps[0], library: 'pytorch' };
   const best: LibReport = { library: 'pytorch', status: 'ok', meta: { ...ok[0].meta!, threads: 0 }, notes: [...ok[0].notes], results: {} };
   const names = new Set(ok.flatMap((r) => Object.keys(r.results)));
   for (const n of names) {
@@ -221,6 +221,11 @@ function render(m: Machine, libs: LibReport[], o: Options): string {
   }
   if (rows.length > 1) out.push(table(rows));
   out.push('(n) after a time: only n measured runs. Ratios are time ratios: ≤ 1.00 means deepten is faster.');
+  const torch = ok.find((l) => l.library === 'pytorch');
+  if (torch) {
+    const won = names.flatMap((n) => { const r = torch.results[n] as { threads?: number } | undefined; return r?.threads ? [`${n} ${r.threads}`] : []; });
+    if (won.length) out.push(`pytorch's faster thread count: ${won.join(', ')}`);
+  }
   const nas = ok.flatMap((l) => names.flatMap((n) => { const r = l.results[n]; return r && 'na' in r ? [`  ${l.library} ${n}: ${r.na}`] : []; }));
   if (nas.length) out.push('n/a:\n' + nas.join('\n'));
   // GEMM throughput and deepten's Tensor.matmul vs the bare kernel call
