@@ -92,6 +92,12 @@ void define(napi_env env, napi_value exports, const char* name, napi_callback fn
   napi_set_named_property(env, exports, name, f);
 }
 
+static void sgemmSerial(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                        const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
+              alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+}
+
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
            const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m <= 0 || n <= 0) return;
@@ -105,8 +111,23 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
   }
   if (lda < 1) lda = 1;
   if (ldb < 1) ldb = 1;
-  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
-              alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+  const int nt = gemmThreads(m, n, k);
+  if (nt <= 1) return sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  // Split C into nt slabs (columns when it is wide, rows when tall), one single-threaded GEMM each, on our pool.
+  const bool byCols = n >= m;
+  const int64_t len = byCols ? n : m;
+  parallel(nt, [&](int t) {
+    // slab bounds on multiples of 16 keep every slab's columns/rows vector-aligned relative to the matrix
+    const int64_t b0 = (len * t / nt) & ~int64_t(15), b1 = t == nt - 1 ? len : (len * (t + 1) / nt) & ~int64_t(15);
+    if (b1 <= b0) return;
+    if (byCols) {
+      const float* bs = transB ? b + b0 * ldb : b + b0;  // columns b0..b1 of op(B)
+      sgemmSerial(transA, transB, m, b1 - b0, k, alpha, a, lda, bs, ldb, beta, c + b0, ldc);
+    } else {
+      const float* as = transA ? a + b0 : a + b0 * lda;  // rows b0..b1 of op(A)
+      sgemmSerial(transA, transB, b1 - b0, n, k, alpha, as, lda, b, ldb, beta, c + b0 * ldc, ldc);
+    }
+  });
 }
 
 static napi_value makeString(napi_env env, const char* s) {

@@ -91,7 +91,16 @@ inline void parallelFor(size_t n, size_t grain, F&& f) {
   parallelForT(n, grain, [&](size_t b, size_t e, int) { f(b, e); });
 }
 
-/** Sets the BLAS library's own thread count to 1 while alive (for GEMMs inside our parallel regions). */
+/**
+ * Threads for one GEMM of this size: 1 inside a parallel region or for small products, else threads(). GEMMs are
+ * split over our own pool (BLAS itself stays single-threaded, so two thread pools never compete for the cores),
+ * unless DEEPTEN_GEMM_THREADS=blas hands threading to BLAS (then this returns 1 and BLAS splits internally).
+ */
+int gemmThreads(int64_t m, int64_t n, int64_t k);
+/** True while running inside a parallel region (nested parallelism runs serially). */
+bool inParallel();
+
+/** Sets the BLAS library's own thread count to 1 while alive (only matters when BLAS threads itself). */
 class SerialBlas {
  public:
   SerialBlas();

@@ -54,6 +54,8 @@ static void tileShape(int64_t nOut, int64_t ow, int* V, int* X) {
 
 // acc[p][v] += Σ over channels c, taps (ki, kj) of in[c, ki, p + kj]·w[c, ki, kj, v]. `in` points at the tile's
 // first input cell, channel stride cs, row stride rs; w is [c][ki][kj][V·L].
+// acc[p][v] += Σ over channels c, taps (ki, kj) of in[c, ki, p + kj]·w[c, ki, kj, v]. `in` points at the tile's
+// first input cell, channel stride cs, row stride rs; w is [c][ki][kj][V·L].
 template <int V, int X>
 DT_TILE static void fwdTile(const float* in, int64_t cs, int64_t rs, const float* w, int64_t cIn, int kh, int kw, float* out) {
   vf acc[X][V];
@@ -205,7 +207,8 @@ using BwdWTile = void (*)(const float*, int64_t, int64_t, const float*, int64_t,
 constexpr int kBwdV = kRegs >= 18 ? 2 : 1;  // output-channel vectors per weight-gradient tile
 
 bool directConvBackwardWeight(const float* x, const float* gy, float* gw, float* gb, const ConvShape& p) {
-  if (p.sh != 1 || p.sw != 1 || p.dh != 1 || p.dw != 1 || p.kh != 3 || p.kw != 3 || p.cOut < L || p.n == 0) return false;
+  // few input channels leave most accumulator registers idle: im2col + GEMM does better there
+  if (p.sh != 1 || p.sw != 1 || p.dh != 1 || p.dw != 1 || p.kh != 3 || p.kw != 3 || p.cOut < L || p.cIn < 4 || p.n == 0) return false;
   if (p.oh != p.h + 2 * p.ph - 2 || p.ow != p.w + 2 * p.pw - 2 || p.oh < 1 || p.ow < 1) return false;
   const int64_t hp = p.h + 2 * p.ph, wp = p.w + 2 * p.pw, P = p.oh * p.ow;
   const int V = (int)std::min<int64_t>(kBwdV, (p.cOut + L - 1) / L);

@@ -3,17 +3,29 @@
 
 namespace dt {
 
+// One matrix-vector product, out (len) = op(M)·v, for the output range [i0, i1): M is rows×cols row-major and
+// trans means out[i] = Σ_q M[q, i]·v[q] (else Σ_q M[i, q]·v[q]).
+static void gemvRange(bool trans, const float* M, int64_t rows, int64_t cols, const float* v, float beta, float* out, int64_t i0, int64_t i1) {
+  if (i1 <= i0) return;
+  if (!trans) cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)(i1 - i0), (int)cols, 1.0f, M + i0 * cols, (int)cols, v, 1, beta, out + i0, 1);
+  else cblas_sgemv(CblasRowMajor, CblasTrans, (int)rows, (int)(i1 - i0), 1.0f, M + i0, (int)cols, v, 1, beta, out + i0, 1);
+}
+
 // One batch item. Matrix-vector shapes go to sgemv, which streams the matrix once instead of packing it.
 static void gemmItem(const float* A, const float* B, float* C, int64_t m, int64_t n, int64_t k, bool tA, bool tB, float beta) {
   if (k > 0 && (m == 1 || n == 1)) {
     if (beta == 0.0f) std::memset(C, 0, sizeof(float) * m * n);  // beta 0 overwrites, NaN included
-    if (n == 1) { // out (m) = op(A)·b, b a contiguous k-vector whichever way it is stored
-      if (!tA) cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)k, 1.0f, A, (int)k, B, 1, beta, C, 1);
-      else cblas_sgemv(CblasRowMajor, CblasTrans, (int)k, (int)m, 1.0f, A, (int)m, B, 1, beta, C, 1);
-    } else { // out (n) = op(B)ᵀ·a
-      if (!tB) cblas_sgemv(CblasRowMajor, CblasTrans, (int)k, (int)n, 1.0f, B, (int)n, A, 1, beta, C, 1);
-      else cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, 1.0f, B, (int)k, A, 1, beta, C, 1);
-    }
+    // n = 1: out (m) = op(A)·b, b a contiguous k-vector whichever way it is stored; A is m×k, or k×m when tA.
+    // m = 1: out (n) = op(B)ᵀ·a; B is k×n, or n×k when tB.
+    const bool colVec = n == 1;
+    const float* M = colVec ? A : B;
+    const float* v = colVec ? B : A;
+    const int64_t len = colVec ? m : n;
+    const bool trans = colVec ? tA : !tB;
+    const int64_t rows = colVec ? (tA ? k : m) : (tB ? n : k), cols = colVec ? (tA ? m : k) : (tB ? k : n);
+    const int nt = gemmThreads(m, n, k);
+    if (nt <= 1) return gemvRange(trans, M, rows, cols, v, beta, C, 0, len);
+    parallel(nt, [&](int t) { gemvRange(trans, M, rows, cols, v, beta, C, len * t / nt, len * (t + 1) / nt); });
     return;
   }
   sgemm(tA, tB, m, n, k, 1.0f, A, tA ? m : k, B, tB ? k : n, beta, C, n);

@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <thread>
 #if defined(__linux__)
@@ -96,18 +98,35 @@ void ensureWorkers(int n) {
 }
 }  // namespace
 
+// DEEPTEN_GEMM_THREADS=blas: BLAS threads its own GEMMs (its thread count follows ours); default: BLAS runs
+// single-threaded and sgemm() splits large GEMMs over our pool.
+static bool blasThreading() {
+  static const bool on = [] { const char* e = std::getenv("DEEPTEN_GEMM_THREADS"); return e && std::strcmp(e, "blas") == 0; }();
+  return on;
+}
+
 int threads() {
   if (nThreads == 0) {
     nThreads = defaultThreads();
-    // BLAS follows our count unless the user chose its threads explicitly
-    if (!std::getenv("OPENBLAS_NUM_THREADS") && !std::getenv("OMP_NUM_THREADS")) blasSetThreads(nThreads);
+    blasSetThreads(blasThreading() ? nThreads : 1);
   }
   return nThreads;
 }
 
 void setThreads(int n) {
+  threads();
   nThreads = n;
-  blasSetThreads(n);
+  if (blasThreading()) blasSetThreads(n);
+}
+
+bool inParallel() { return inRegion; }
+
+int gemmThreads(int64_t m, int64_t n, int64_t k) {
+  if (blasThreading() || inRegion) return 1;
+  const int nt = threads();
+  // below ~2^18 multiply-adds a GEMM takes a few µs: waking workers would cost more than it saves
+  if (nt <= 1 || (double)m * n * k < (double)(1 << 18) || std::max(m, n) < 32) return 1;
+  return (int)std::min<int64_t>(nt, std::max(m, n) / 16);
 }
 
 void parallel(int nt, const std::function<void(int)>& f) {
@@ -136,7 +155,7 @@ void parallel(int nt, const std::function<void(int)>& f) {
   pool->callMu.unlock();
 }
 
-SerialBlas::SerialBlas() : saved_(blasGetThreads()) { if (saved_ != 1) blasSetThreads(1); }
+SerialBlas::SerialBlas() : saved_(blasThreading() ? blasGetThreads() : 1) { if (saved_ != 1) blasSetThreads(1); }
 SerialBlas::~SerialBlas() { if (saved_ != 1) blasSetThreads(saved_); }
 
 float* scratch(int tid, size_t n, int which) {

@@ -18,3 +18,8 @@ export * from './ops/dropout.ts';
 export * as F from './functional.ts';
 export * as nn from './nn/index.ts';
 export * as optim from './optim/index.ts';
+export * as io from './io/index.ts';
+export * as data from './data/index.ts';
+export * as rl from './rl/index.ts';
+export * as viz from './viz/index.ts';
+export { CsrMatrix } from './ops/sparse.ts';

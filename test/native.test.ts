@@ -138,7 +138,14 @@ describe('native backend', { skip }, () => {
       [2, 4, 3, 0, false, false, false, false, 0], // k = 0: out = 0
       [2, 4, 3, 0, false, false, false, false, 1], // k = 0, beta 1: out unchanged
       [16, 12, 10, 9, false, true, false, false, 0], // many small items: split over threads
-      [1, 130, 70, 90, false, false, false, false, 0], // one large product: threaded inside BLAS
+      // large products: split into row or column slabs over the threads
+      [1, 130, 70, 90, false, false, false, false, 0],
+      [1, 40, 300, 50, false, true, false, false, 1],
+      [1, 200, 50, 60, true, false, false, false, 0],
+      [2, 1, 600, 500, false, false, false, false, 0], // matrix × vector, threaded
+      [2, 1, 600, 500, true, true, false, false, 1],
+      [1, 700, 1, 400, true, false, false, false, 0],
+      [1, 700, 1, 400, false, true, false, false, 1],
     ];
     for (const [batch, m, n, k, transA, transB, shareA, shareB, beta] of cases) {
       const strideA = shareA ? 0 : m * k, strideB = shareB ? 0 : k * n;
@@ -164,6 +171,13 @@ describe('native backend', { skip }, () => {
     [convCase(4, 3, 11, 10, 6, 5, 3, [2, 3], [2, 1], [1, 1]), false],
     [convCase(2, 1, 5, 5, 2, 5, 5, [1, 1], [2, 2], [1, 1]), true],  // kernel as large as the image
     [convCase(6, 2, 9, 9, 3, 1, 1, [2, 2], [0, 0], [1, 1]), true],  // 1×1 strided: im2col after all
+    // ≥ 16 channels, stride 1: the direct kernels (odd widths and channel counts leave partial tiles and vectors)
+    [convCase(3, 17, 9, 11, 20, 3, 3, [1, 1], [1, 1], [1, 1]), true],
+    [convCase(2, 16, 7, 30, 33, 3, 3, [1, 1], [1, 1], [1, 1]), false],
+    [convCase(4, 24, 5, 5, 70, 3, 3, [1, 1], [1, 1], [1, 1]), false],
+    [convCase(2, 18, 8, 9, 16, 3, 3, [1, 1], [0, 0], [1, 1]), true],  // no padding
+    [convCase(3, 16, 6, 7, 17, 5, 3, [1, 1], [2, 1], [1, 1]), true],  // 5×3 kernel: direct forward, im2col weight gradient
+    [convCase(2, 5, 8, 8, 16, 3, 3, [1, 1], [1, 1], [1, 1]), false],  // few input channels: im2col input gradient
   ];
 
   test('conv2d forward, input gradient and weight gradient', () => {
@@ -279,8 +293,9 @@ describe('native backend', { skip }, () => {
 
   const binaryOps: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq', 'ne'];
   const shapePairs: [number[], number[]][] = [
-    [[3, 5, 7], [3, 5, 7]], [[3, 5, 7], []], [[1], [4, 9]], [[3, 1, 7], [5, 1]], [[2, 3, 4, 5], [3, 1, 1]],
-    [[6, 1], [1, 7]], [[1, 4, 1, 3], [2, 1, 5, 3]], [[300, 257], [257]], [[8, 3, 32, 32], [1, 3, 1, 1]],
+    [[3, 5, 7], [3, 5, 7]], [[3, 5, 7], []], [[1], [6, 9]], [[3, 1, 7], [5, 1]], [[2, 3, 4, 5], [3, 1, 1]],
+    [[8, 1], [1, 7]], [[1, 4, 1, 3], [2, 1, 5, 3]], [[300, 257], [257]], [[8, 3, 32, 32], [1, 3, 1, 1]],
+    [[2, 3], [2, 3]], // below the native size cutoff: the TypeScript loop
   ];
 
   test('binary ops with broadcasting', () => {
@@ -310,7 +325,7 @@ describe('native backend', { skip }, () => {
 
   test('where with float and int32 conditions, broadcast', () => {
     const cases: [number[], number[], number[], number[]][] = [
-      [[4, 5], [4, 5], [4, 5], [4, 5]], [[4, 1], [1, 5], [4, 5], [4, 5]], [[3, 1, 6], [6], [2, 1], [3, 2, 6]],
+      [[8, 9], [8, 9], [8, 9], [8, 9]], [[8, 1], [1, 9], [8, 9], [8, 9]], [[5, 1, 6], [6], [4, 1], [5, 4, 6]],
     ];
     const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
     for (const [cs, as, bs, os] of cases) {
@@ -324,7 +339,8 @@ describe('native backend', { skip }, () => {
     }
   });
 
-  const layouts: [number, number, number][] = [[3, 17, 1], [1, 1000, 1], [4, 7, 5], [1, 9, 300], [2, 1, 6], [5, 0, 3], [600, 129, 1], [3, 400, 70]];
+  // (sizes below 64 elements run the TypeScript kernel, so every layout here is at least that large)
+  const layouts: [number, number, number][] = [[3, 27, 1], [1, 1000, 1], [4, 7, 5], [1, 9, 300], [2, 1, 40], [600, 129, 1], [3, 400, 70]];
 
   test('reduce sum / max / min and argmax / argmin along the middle axis', () => {
     for (const [outer, dim, inner] of layouts) {

@@ -127,6 +127,11 @@ function packBroadcast(outShape: Shape, shapes: Shape[]): boolean {
   return true;
 }
 
+// Below these sizes a kernel is done in the TypeScript loop before a native call (~0.25 µs) would even start.
+const SMALL_UNARY = 16;
+const SMALL_BINARY = 48;
+const SMALL_REDUCE = 64;
+
 const f32 = (x: unknown): x is F32 => x instanceof Float32Array;
 const f32n = (x: unknown): x is F32 | null => x === null || x instanceof Float32Array;
 /** Both Float32Array or both Int32Array: 4-byte elements the native copy kernels move as words. */
@@ -194,17 +199,17 @@ export function nativeBackend(addon: Addon): NativeBackend {
     },
 
     unary(op, x, out, a, b) {
-      if (f32(x) && f32(out)) addon.unary(UNARY[op], x, out, a, b);
+      if (x.length >= SMALL_UNARY && f32(x) && f32(out)) addon.unary(UNARY[op], x, out, a, b);
       else js.unary(op, x, out, a, b);
     },
     unaryGrad(op, x, y, gy, gx, a, b) {
-      if (f32(x) && f32(y) && f32(gy) && f32(gx)) addon.unaryGrad(UNARY[op], x, y, gy, gx, a, b);
+      if (x.length >= SMALL_UNARY && f32(x) && f32(y) && f32(gy) && f32(gx)) addon.unaryGrad(UNARY[op], x, y, gy, gx, a, b);
       else js.unaryGrad(op, x, y, gy, gx, a, b);
     },
     binary(op, a, aShape, b, bShape, out, outShape) {
-      if (!(f32(a) && f32(b) && f32(out))) return js.binary(op, a, aShape, b, bShape, out, outShape);
-      // an operand as large as the output has the output's shape (up to leading 1s): read it flat
       const n = out.length;
+      if (n < SMALL_BINARY || !(f32(a) && f32(b) && f32(out))) return js.binary(op, a, aShape, b, bShape, out, outShape);
+      // an operand as large as the output has the output's shape (up to leading 1s): read it flat
       if (a.length === n && b.length === n) return addon.binary(BINARY[op], 0, a, b, out);
       if (a.length === n && b.length === 1) return addon.binary(BINARY[op], 1, a, b, out);
       if (a.length === 1 && b.length === n) return addon.binary(BINARY[op], 2, a, b, out);
@@ -212,17 +217,18 @@ export function nativeBackend(addon: Addon): NativeBackend {
       addon.binary(BINARY[op], 3, a, b, out, meta);
     },
     where(cond, cShape, a, aShape, b, bShape, out, outShape) {
-      if ((f32(cond) || cond instanceof Int32Array) && f32(a) && f32(b) && f32(out) && packBroadcast(outShape, [cShape, aShape, bShape])) {
+      if (out.length >= SMALL_BINARY && (f32(cond) || cond instanceof Int32Array) && f32(a) && f32(b) && f32(out) &&
+        packBroadcast(outShape, [cShape, aShape, bShape])) {
         addon.where(cond, a, b, out, meta);
       } else js.where(cond, cShape, a, aShape, b, bShape, out, outShape);
     },
 
     reduce(op, x, outer, dim, inner, out) {
-      if (f32(x) && f32(out)) addon.reduce(REDUCE[op], x, outer, dim, inner, out);
+      if (x.length >= SMALL_REDUCE && f32(x) && f32(out)) addon.reduce(REDUCE[op], x, outer, dim, inner, out);
       else js.reduce(op, x, outer, dim, inner, out);
     },
     argReduce(op, x, outer, dim, inner, out) {
-      if (f32(x)) addon.argReduce(op === 'argmax', x, outer, dim, inner, out);
+      if (x.length >= SMALL_REDUCE && f32(x)) addon.argReduce(op === 'argmax', x, outer, dim, inner, out);
       else js.argReduce(op, x, outer, dim, inner, out);
     },
 

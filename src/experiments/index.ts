@@ -1,5 +1,8 @@
 // `deepten experiment <name>`: each reproduces one of the article's claims as a table and a PNG plot.
 import type { FlagSpec } from '../cli/args.ts';
+import { vanishingGradients } from './vanishing-gradients.ts';
+import { resnetDegradation } from './resnet-degradation.ts';
+import { paramsVsAccuracy } from './params-vs-accuracy.ts';
 
 export interface Experiment {
   summary: string;
@@ -7,4 +10,8 @@ export interface Experiment {
   run(flags: Record<string, string | number | boolean>): Promise<void>;
 }
 
-export const experiments: Record<string, Experiment> = {};
+export const experiments: Record<string, Experiment> = {
+  'vanishing-gradients': vanishingGradients,
+  'resnet-degradation': resnetDegradation,
+  'params-vs-accuracy': paramsVsAccuracy,
+};

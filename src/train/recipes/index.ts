@@ -2,5 +2,6 @@
 import type { Recipe } from '../recipe.ts';
 import { mlp, lenet, resnet } from './classifiers.ts';
 import { gcn, gae } from './graph.ts';
+import { dqn } from './dqn.ts';
 
-export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, gcn, gae };
+export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, gcn, gae, dqn };
