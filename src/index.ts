@@ -22,4 +22,3 @@ export * as io from './io/index.ts';
 export * as data from './data/index.ts';
 export * as rl from './rl/index.ts';
 export * as viz from './viz/index.ts';
-export { CsrMatrix } from './ops/sparse.ts';

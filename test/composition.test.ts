@@ -21,7 +21,7 @@ test('a 2-8-1 MLP learns XOR', () => {
   }
   const pred = dt.noGrad(() => net.forward(x).sigmoid());
   assert.ok(loss < 0.02, `final loss ${loss}`);
-  assert.deepEqual(Array.from(pred.data, (p) => (p > 0.5 ? 1 : 0)), [0, 1, 1, 0]);
+  assert.deepEqual(Array.from(pred.data as Float32Array, (p) => (p > 0.5 ? 1 : 0)), [0, 1, 1, 0]);
 });
 
 test('a small CNN drives the loss on a fixed batch close to zero', () => {

@@ -14,8 +14,7 @@ import { MLP } from '../src/models/mlp.ts';
 import { SGD } from '../src/optim/index.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'deepten-wb-'));
-const small = { trainLimit: '640', testLimit: '200', 'model.hidden': '32', dropout: undefined } as Record<string, string>;
-delete small.dropout;
+const small: Record<string, string> = { trainLimit: '640', testLimit: '200', 'model.hidden': '32' };
 
 test('--resume continues bit-identically to an uninterrupted run (mid-epoch stop)', async () => {
   const a = tmp(), b = tmp();
