@@ -105,3 +105,23 @@ test('CLI: bad input gives one clear line and a non-zero exit', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
 });
+
+test('Ctrl-C (SIGINT) during training saves a checkpoint, exits 130, and --resume continues', async () => {
+  const dir = tmp();
+  try {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['bin/deepten.mjs', 'train', 'mlp', '--out', dir, '--set', 'trainLimit=6000,testLimit=100,model.hidden=32', '--batch-size', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    // wait until training has logged progress, then interrupt
+    await new Promise<void>((res) => { const t = setInterval(() => { if (existsSync(join(dir, 'config.json')) && /step \d+/.test(stderr)) { clearInterval(t); res(); } }, 100); });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /interrupted at step \d+; checkpoint saved, continue with --resume/);
+    assert.ok(existsSync(join(dir, 'checkpoint.safetensors')));
+    const r = cli(['train', 'mlp', '--resume', dir, '--max-steps', '800']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout.trim().split('\n').pop()!).steps, 800);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

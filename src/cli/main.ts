@@ -108,7 +108,7 @@ async function run(argv: string[]): Promise<number> {
         resume: flags.resume as string | undefined, dataset: flags.dataset as string | undefined, set: parseSet(flags.set),
       });
       out(JSON.stringify(summary));
-      return 0;
+      return summary.interrupted ? 130 : 0; // 128 + SIGINT, as a shell reports an interrupted command
     }
     case 'eval': {
       const { positionals, flags } = parseArgs(rest, evalFlags);

@@ -75,8 +75,9 @@ export async function play(argv: string[], out: PlayOutput = process.stdout): Pr
   const returns: number[] = [];
   const firstStates: number[][] = [];
   let interrupted = false, closed = false;
+  // on a terminal, Ctrl-C ends the episode (frames wait on timers, so the handler runs) and the cursor comes back
   const onSigint = () => { interrupted = true; };
-  process.once('SIGINT', onSigint);
+  if (tty) process.once('SIGINT', onSigint);
   // a reader that goes away (`deepten play … | head`) ends the episodes quietly instead of crashing on EPIPE
   if (out === process.stdout) {
     process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; closed = interrupted = true; });
@@ -92,7 +93,8 @@ export async function play(argv: string[], out: PlayOutput = process.stdout): Pr
     const header = `episode ${ep + 1}/${episodes}  step ${step}  return ${ret}`;
     if (tty) {
       // cursor home, then each line cleared to its end, so a shorter frame leaves no debris
-      out.write('\x1b[H' + [lines[0], header, '', env.render!(), '', ...lines.slice(1)].map((l) => l + '\x1b[K').join('\n') + '\x1b[J');
+      const screen = [lines[0], header, '', env.render!(), '', ...lines.slice(1)].join('\n').split('\n');
+      out.write('\x1b[H' + screen.map((l) => l + '\x1b[K').join('\n') + '\x1b[J');
       next += frameMs;
       const wait = next - Date.now();
       if (wait > 0) await sleep(wait); else next = Date.now();
@@ -118,7 +120,9 @@ export async function play(argv: string[], out: PlayOutput = process.stdout): Pr
       returns.push(ret);
       const line = `episode ${ep + 1}: return ${ret}, ${step} steps${interrupted ? ' (interrupted)' : ''}`;
       lines.push(line);
+      // on a terminal the next frame shows it; the last episode's line goes below the last frame
       if (!tty) out.write(line + '\n');
+      else if (ep === episodes - 1 || interrupted) out.write('\n' + line);
     }
   } finally {
     process.removeListener('SIGINT', onSigint);
@@ -137,5 +141,5 @@ export async function play(argv: string[], out: PlayOutput = process.stdout): Pr
     writePng(pngPath, img.width, img.height, img.pixels, img.channels);
     out.write(`wrote ${pngPath}\n`);
   }
-  return interrupted ? 130 : 0;
+  return interrupted && !closed ? 130 : 0;
 }

@@ -156,7 +156,7 @@ export async function trainClassifier(spec: ClassifierSpec, opts: TrainOptions):
   process.once('SIGINT', onSigint);
   const progress = new Progress(spec.name, step);
   const t0 = Date.now();
-  let windowStart = Date.now(), windowExamples = 0, lastTest = { accuracy: NaN, loss: NaN };
+  let lastYield = Date.now(), windowStart = Date.now(), windowExamples = 0, lastTest = { accuracy: NaN, loss: NaN };
   model.train();
   try {
     while (step < totalSteps && !interrupted) {
@@ -178,6 +178,8 @@ export async function trainClassifier(spec: ClassifierSpec, opts: TrainOptions):
           windowStart = now; windowExamples = 0;
         }
         if (step >= totalSteps || interrupted) break;
+        // let signal handlers run: a Ctrl-C is only seen when the event loop gets a turn
+        if (now - lastYield > 100) { await new Promise((r) => setImmediate(r)); lastYield = Date.now(); }
       }
       // the loader counts epochs; a break on an epoch's last batch leaves its position at the end instead of 0
       const ls = loader.state();
@@ -197,13 +199,12 @@ export async function trainClassifier(spec: ClassifierSpec, opts: TrainOptions):
   }
   if (interrupted) {
     progress.log(`${spec.name}: interrupted at step ${step}; checkpoint saved, continue with --resume ${run.dir}`);
-    process.exitCode = 130;
   }
   writeSafetensors(run.path('model.safetensors'), Object.fromEntries(model.stateDict()));
   const summary: Summary = {
     model: spec.name, dataset: cfg.dataset, metric: 'test_accuracy', value: lastTest.accuracy, steps: step,
     seconds: (Date.now() - t0) / 1000, backend: backend().name, seed: cfg.seed, testLoss: lastTest.loss, bestAccuracy: best,
-    parameters: model.parameters().reduce((s, p) => s + p.size, 0), run: run.dir,
+    parameters: model.parameters().reduce((s, p) => s + p.size, 0), run: run.dir, interrupted,
   };
   run.writeSummary(summary);
   return summary;

@@ -123,7 +123,7 @@ function dropSeedMetrics(run: Run, seeds: Set<number>): void {
   writeFileAtomic(p, kept.map((l) => l + '\n').join(''));
 }
 
-function trainOneSeed(cfg: DqnRecipeConfig, seed: number, run: Run, shouldStop: () => boolean): DqnSeedResult | null {
+function trainOneSeed(cfg: DqnRecipeConfig, seed: number, run: Run): DqnSeedResult {
   manualSeed(seed);
   const info = dqnEnvs[cfg.dataset];
   const env = info.make(), evalEnv = info.make();
@@ -150,12 +150,13 @@ function trainOneSeed(cfg: DqnRecipeConfig, seed: number, run: Run, shouldStop: 
       run.logMetrics({ step, epoch: episode, seed, loss: m.loss, meanQ: m.meanQ, eps: m.epsilon, recentReturn: m.recentReturn, updates: m.updates, stepsPerSec: sps });
       progress.update({ step, total: cfg.maxSteps, epoch: episode, loss: lastLoss, lr: cfg.lr, examplesPerSec: sps, extra: { eps: m.epsilon, return: m.recentReturn } });
     },
-    shouldStop,
   }, { evalEnv });
   progress.done();
-  if (res.stopped) return null;
+  // the final evaluation (solveEpisodes greedy episodes, as in the periodic solve check) counts too: a run whose
+  // agent passes it at the end of its budget solved the task within that budget
+  const stepsToSolve = res.stepsToSolve ?? (res.meanReturn >= cfg.solveThreshold ? res.steps : null);
   const result: DqnSeedResult = {
-    seed, stepsToSolve: res.stepsToSolve, steps: res.steps, episodes: res.episodes, updates: res.agent.updates,
+    seed, stepsToSolve, steps: res.steps, episodes: res.episodes, updates: res.agent.updates,
     finalMeanReturn: res.meanReturn, finalStdReturn: res.stdReturn, seconds: (Date.now() - t0) / 1000,
   };
   const ckptConfig: DqnCheckpointConfig = {
@@ -164,8 +165,8 @@ function trainOneSeed(cfg: DqnRecipeConfig, seed: number, run: Run, shouldStop: 
   saveCheckpoint(run.path(checkpointName(seed)), { model: res.agent.online, optimizer: res.agent.optimizer }, {
     step: res.steps, epoch: res.episodes, config: ckptConfig, extra: { target: res.agent.target.stateDict(), result },
   });
-  run.logMetrics({ step: res.steps, epoch: res.episodes, seed, finalMeanReturn: res.meanReturn, finalStdReturn: res.stdReturn, stepsToSolve: res.stepsToSolve ?? undefined, seconds: result.seconds });
-  progress.log(`dqn ${info.id} seed ${seed}: ${res.stepsToSolve !== null ? `solved at step ${res.stepsToSolve}` : `not solved in ${res.steps} steps`}, ` +
+  run.logMetrics({ step: res.steps, epoch: res.episodes, seed, finalMeanReturn: res.meanReturn, finalStdReturn: res.stdReturn, stepsToSolve: stepsToSolve ?? undefined, seconds: result.seconds });
+  progress.log(`dqn ${info.id} seed ${seed}: ${stepsToSolve !== null ? `solved at step ${stepsToSolve}` : `not solved in ${res.steps} steps`}, ` +
     `greedy return ${res.meanReturn.toFixed(1)} ± ${res.stdReturn.toFixed(1)} over ${cfg.solveEpisodes} episodes, ${result.seconds.toFixed(0)} s`);
   return result;
 }
@@ -177,6 +178,7 @@ export async function trainDqnRecipe(opts: TrainOptions): Promise<Summary> {
     if (given.length) throw new Error(`dqn: --resume continues a run with its own config; drop ${given.map((k) => k === 'set' ? '--set' : `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')}`);
     run = Run.open('dqn', { resume: opts.resume, config: null });
     cfg = run.config<DqnRecipeConfig>();
+    if (!cfg || !(cfg.dataset in dqnEnvs) || typeof cfg.seeds !== 'number') throw new Error(`dqn: --resume ${opts.resume}: not a dqn run directory (its config.json has no dqn settings)`);
   } else {
     const name = dqnEnvName(opts.set?.dataset ?? opts.dataset ?? 'cartpole');
     cfg = applyOverrides(structuredClone(dqnRecipeDefaults[name]), opts);
@@ -197,37 +199,22 @@ export async function trainDqnRecipe(opts: TrainOptions): Promise<Summary> {
     dropSeedMetrics(run, new Set(todo));
     process.stderr.write(`dqn: resuming ${run.dir}: ${results.length} seed(s) done, ${todo.length} to run (an interrupted seed restarts from scratch)\n`);
   }
-  let interrupted = false;
-  const onSigint = () => { interrupted = true; };
-  process.once('SIGINT', onSigint);
-  const t0 = Date.now();
-  try {
-    for (const seed of todo) {
-      const r = trainOneSeed(cfg, seed, run, () => interrupted);
-      if (!r) break;
-      results.push(r);
-    }
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-  }
+  // No SIGINT handler: training runs synchronously, so a handler would only run once every seed is done. Ctrl-C
+  // ends the process at once; each finished seed's checkpoint is already on disk and --resume reruns the others.
+  for (const seed of todo) results.push(trainOneSeed(cfg, seed, run));
   results.sort((a, b) => a.seed - b.seed);
   const solved = results.filter((r) => r.stepsToSolve !== null);
   const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
   const summary: Summary = {
     model: 'dqn', dataset: info.id, metric: 'steps_to_solve', value: mean(solved.map((r) => r.stepsToSolve!)),
-    steps: results.reduce((s, r) => s + r.steps, 0), seconds: (Date.now() - t0) / 1000, backend: backend().name, seed: cfg.seed,
+    steps: results.reduce((s, r) => s + r.steps, 0), seconds: results.reduce((s, r) => s + r.seconds, 0), backend: backend().name, seed: cfg.seed,
     solveThreshold: cfg.solveThreshold, solveEpisodes: cfg.solveEpisodes, maxSteps: cfg.maxSteps,
-    seeds: cfg.seeds, completedSeeds: results.length, solved: solved.length,
+    seeds: cfg.seeds, solved: solved.length,
     stepsToSolve: results.map((r) => r.stepsToSolve),
     finalMeanReturn: results.map((r) => r.finalMeanReturn), finalStdReturn: results.map((r) => r.finalStdReturn),
     meanFinalReturn: mean(results.map((r) => r.finalMeanReturn)),
     secondsPerSeed: results.map((r) => r.seconds), perSeed: results, run: run.dir,
   };
-  if (interrupted) {
-    summary.interrupted = true;
-    process.stderr.write(`dqn: interrupted; finished seeds are saved, continue with --resume ${run.dir}\n`);
-    process.exitCode = 130;
-  }
   run.writeSummary(summary);
   return summary;
 }
