@@ -82,6 +82,7 @@ test('out-of-range axes and indices name the op', () => {
   assert.throws(() => a.narrow(0, 1, 2), /narrow: range \[1, 3\) is outside dim 0 of size 2/);
   assert.throws(() => a.permute(0, 0), /permute: repeated axis/);
   assert.throws(() => tensor([[1, 2], [3]]), /tensor: ragged nested array/);
+  assert.throws(() => dt.add(1, 2), /add: at least one operand must be a Tensor, got number and number/);
 });
 
 test('the same seed gives bit-identical streams; state export/import resumes exactly', () => {

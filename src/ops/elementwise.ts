@@ -41,6 +41,7 @@ function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
 }
 
 function binary(op: BinaryOp, x: TensorLike, y: TensorLike, grads?: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null]): Tensor {
+  if (!(x instanceof Tensor) && !(y instanceof Tensor)) throw new Error(`${op}: at least one operand must be a Tensor, got ${typeof x} and ${typeof y}`);
   const a = x instanceof Tensor ? x : toTensor(x, y as Tensor);
   const b = toTensor(y, a);
   const out = binaryRaw(op, a, b);
