@@ -1,7 +1,8 @@
-// 2-D convolution as im2col + GEMM (PyTorch's CPU "slow_conv2d" scheme), with several samples per GEMM: the
-// column matrix of a chunk of nb samples is K × (nb·P) (K = cIn·kh·kw, P = outH·outW), so each GEMM is wide
-// enough to run near BLAS peak even for small images. Chunks are split over the thread pool, each thread running
-// single-threaded GEMMs on its own buffers; a single chunk is threaded inside BLAS instead.
+// 2-D convolution. Stride-1 convolutions with ≥ 16 (one vector of) output channels go to the direct kernels of
+// direct_conv.cc; everything else runs as im2col + GEMM (PyTorch's CPU "slow_conv2d" scheme), with several
+// samples per GEMM when images are small: the column matrix of a chunk of nb samples is K × (nb·P)
+// (K = cIn·kh·kw, P = outH·outW). Chunks are split over the thread pool, each thread running single-threaded
+// GEMMs on its own buffers; a single chunk gets a GEMM split over the threads instead.
 #include <algorithm>
 #include <cstdlib>
 
@@ -125,12 +126,13 @@ static void col2im(float* col, float* gx, int64_t ld, const ConvP& p) {
   }
 }
 
-/** Samples per GEMM: about kCols columns (DEEPTEN_CONV_COLS overrides), the column buffer at most ~16 MB, and
+/** Samples per GEMM: about kCols columns (DEEPTEN_CONV_COLS overrides; wider GEMMs measured slower here, their
+ *  column buffers spill out of L2), the column buffer at most 16 MB, and
  *  enough chunks to keep every thread busy. */
 static int64_t chunkSize(const ConvP& p, int nt) {
   static const int64_t kCols = [] {
     const char* e = std::getenv("DEEPTEN_CONV_COLS");
-    return e && std::atoll(e) > 0 ? (int64_t)std::atoll(e) : (int64_t)2048;
+    return e && std::atoll(e) > 0 ? (int64_t)std::atoll(e) : (int64_t)512;
   }();
   const int64_t P = std::max<int64_t>(1, p.P());
   int64_t nb = std::max<int64_t>(1, kCols / P);
@@ -139,8 +141,8 @@ static int64_t chunkSize(const ConvP& p, int nt) {
   return std::max<int64_t>(1, std::min(nb, p.n));
 }
 
-/** Runs body(first sample, count, thread) over chunks of nb samples: split over the pool with serial BLAS, or
- *  in order with threaded BLAS when there is one chunk. */
+/** Runs body(first sample, count, thread) over chunks of nb samples: split over the pool (GEMMs inside run
+ *  single-threaded), or in order when there is one chunk (its GEMMs are then split over the threads). */
 template <typename F>
 static void forChunks(int64_t n, int64_t nb, F body) {
   const int64_t chunks = (n + nb - 1) / nb;

@@ -18,18 +18,36 @@ static inline double sumRow(const float* x, int64_t n) {
   return s;
 }
 
+/** max (or min) of x[0..n) over its non-NaN values (−∞ / +∞ when there are none); *sawNaN says if any was NaN.
+ *  Written with explicit vectors: neither an `omp simd` max reduction nor a fixed-size array vectorized. */
+template <bool MAXIMUM>
+static inline float extremeIgnoringNaN(const float* x, int64_t n, bool* sawNaN) {
+  constexpr int W = 16;
+  typedef float vf __attribute__((vector_size(W * sizeof(float))));
+  typedef float vfu __attribute__((vector_size(W * sizeof(float)), aligned(4)));
+  typedef int vi __attribute__((vector_size(W * sizeof(int))));
+  const float init = MAXIMUM ? -kInf : kInf;
+  vf acc = vf{} + init;
+  vi nan = vi{};
+  int64_t i = 0;
+  for (; i + W <= n; i += W) {
+    const vf v = *reinterpret_cast<const vfu*>(x + i);
+    acc = (MAXIMUM ? v > acc : v < acc) ? v : acc;
+    nan |= v != v;
+  }
+  float m = init;
+  int any = 0;
+  for (int j = 0; j < W; j++) { m = (MAXIMUM ? acc[j] > m : acc[j] < m) ? acc[j] : m; any |= nan[j]; }
+  for (; i < n; i++) { const float v = x[i]; m = (MAXIMUM ? v > m : v < m) ? v : m; any |= v != v; }
+  if (sawNaN) *sawNaN = any != 0;
+  return m;
+}
+
 /** max (or min) of x[0..n); NaN anywhere gives NaN. */
 template <bool MAXIMUM>
 static inline float extremeRow(const float* x, int64_t n) {
-  float m = MAXIMUM ? -kInf : kInf;
-  int nan = 0;
-  if (MAXIMUM) {
-#pragma omp simd reduction(max : m) reduction(| : nan)
-    for (int64_t i = 0; i < n; i++) { m = std::max(m, x[i]); nan |= x[i] != x[i]; }
-  } else {
-#pragma omp simd reduction(min : m) reduction(| : nan)
-    for (int64_t i = 0; i < n; i++) { m = std::min(m, x[i]); nan |= x[i] != x[i]; }
-  }
+  bool nan = false;
+  const float m = extremeIgnoringNaN<MAXIMUM>(x, n, &nan);
   return nan ? kNaN : m;
 }
 
@@ -103,9 +121,7 @@ static void argReduce(const Args& A) {
 // ---- softmax ----
 
 static void softmaxRow(const float* x, float* y, int64_t dim, bool log) {
-  float m = -kInf;
-#pragma omp simd reduction(max : m)
-  for (int64_t d = 0; d < dim; d++) m = std::max(m, x[d]);
+  float m = extremeIgnoringNaN<true>(x, dim, nullptr);  // (a NaN makes the whole row NaN below anyway)
   if (m == -kInf) m = 0.0f;  // an all −∞ row: exp gives 0s, not NaN from (−∞) − (−∞)
   double s = 0;
   if (log) {

@@ -57,7 +57,7 @@ static void copyStrided(const Args& A) {
     StridedIter outer = it;
     outer.nd = nd2 - 1;  // iterate every axis but the last two: "rows" of the outer walk are the second-last axis
     outer.dims[nd2 - 2] = 1;
-    const int64_t planes = outer.rows() * 1;
+    const int64_t planes = outer.rows();
     parallelFor((size_t)std::max<int64_t>(planes, 1), std::max<size_t>(1, kGrain / (size_t)(R * C)), [&](size_t p0, size_t p1) {
       int64_t base[4] = {sOff, dOff, 0, 0};
       outer.forRows(p0, p1, base, [&](const int64_t* off, int64_t) {

@@ -51,7 +51,7 @@ static int blasGetThreads() {
 }
 
 namespace {
-constexpr int kSpin = 20000;  // pause iterations (~0.1 ms) a worker waits for the next job before sleeping
+constexpr int kSpin = 4000;  // pause iterations (tens of µs) a worker waits for the next job before sleeping
 
 struct Pool {
   std::vector<std::thread> workers;
@@ -65,35 +65,40 @@ struct Pool {
   std::mutex callMu;       // one parallel region at a time (node worker threads may share the addon)
 };
 
-Pool* pool = nullptr;  // leaked on purpose: detached workers may outlive static destruction
+// leaked on purpose: detached workers may outlive static destruction
+Pool& thePool() {
+  static Pool* p = new Pool();
+  return *p;
+}
 int nThreads = 0;
 thread_local bool inRegion = false;
 
-void workerLoop(int tid) {
+// `seen` is the job generation at the worker's creation: only later jobs are its business.
+void workerLoop(int tid, uint64_t seen) {
   inRegion = true;
-  uint64_t seen = 0;
+  Pool& pool = thePool();
   for (;;) {
     uint64_t g;
     int spins = 0;
-    while ((g = pool->gen.load(std::memory_order_acquire)) == seen) {
+    while ((g = pool.gen.load(std::memory_order_acquire)) == seen) {
       if (++spins < kSpin) { DT_PAUSE(); continue; }
-      std::unique_lock<std::mutex> lk(pool->mu);
-      pool->sleepers++;
-      pool->cv.wait(lk, [&] { return pool->gen.load(std::memory_order_acquire) != seen; });
-      pool->sleepers--;
+      std::unique_lock<std::mutex> lk(pool.mu);
+      pool.sleepers++;
+      pool.cv.wait(lk, [&] { return pool.gen.load(std::memory_order_acquire) != seen; });
+      pool.sleepers--;
     }
     seen = g;
-    if (tid < pool->active) (*pool->job)(tid);
-    pool->pending.fetch_sub(1, std::memory_order_acq_rel);
+    if (tid < pool.active) (*pool.job)(tid);
+    pool.pending.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
-void ensureWorkers(int n) {
-  if (!pool) pool = new Pool();
-  while ((int)pool->workers.size() < n - 1) {
-    int tid = (int)pool->workers.size() + 1;
-    pool->workers.emplace_back(workerLoop, tid);
-    pool->workers.back().detach();
+/** Starts workers until there are n − 1 (called with callMu held, between jobs). */
+void ensureWorkers(Pool& pool, int n) {
+  while ((int)pool.workers.size() < n - 1) {
+    int tid = (int)pool.workers.size() + 1;
+    pool.workers.emplace_back(workerLoop, tid, pool.gen.load(std::memory_order_acquire));
+    pool.workers.back().detach();
   }
 }
 }  // namespace
@@ -132,34 +137,36 @@ int gemmThreads(int64_t m, int64_t n, int64_t k) {
 void parallel(int nt, const std::function<void(int)>& f) {
   if (nt > threads()) nt = threads();
   if (nt <= 1 || inRegion) { for (int t = 0; t < nt; t++) f(t); return; }
-  ensureWorkers(nt);
-  if (!pool->callMu.try_lock()) { for (int t = 0; t < nt; t++) f(t); return; }
-  int nw = (int)pool->workers.size();
-  pool->job = &f;
-  pool->active = nt;
-  pool->pending.store(nw, std::memory_order_relaxed);
+  Pool& pool = thePool();
+  if (!pool.callMu.try_lock()) { for (int t = 0; t < nt; t++) f(t); return; }  // another JS thread has the pool
+  ensureWorkers(pool, nt);
+  int nw = (int)pool.workers.size();
+  pool.job = &f;
+  pool.active = nt;
+  pool.pending.store(nw, std::memory_order_relaxed);
   {
-    std::lock_guard<std::mutex> lk(pool->mu);
-    pool->gen.fetch_add(1, std::memory_order_release);
-    if (pool->sleepers) pool->cv.notify_all();
+    std::lock_guard<std::mutex> lk(pool.mu);
+    pool.gen.fetch_add(1, std::memory_order_release);
+    if (pool.sleepers) pool.cv.notify_all();
   }
   inRegion = true;
   f(0);
   inRegion = false;
   int spins = 0;
-  while (pool->pending.load(std::memory_order_acquire) != 0) {
+  while (pool.pending.load(std::memory_order_acquire) != 0) {
     if (++spins < 4096) DT_PAUSE();
     else std::this_thread::yield();  // a worker was descheduled: let it run
   }
-  pool->job = nullptr;
-  pool->callMu.unlock();
+  pool.job = nullptr;
+  pool.callMu.unlock();
 }
 
 SerialBlas::SerialBlas() : saved_(blasThreading() ? blasGetThreads() : 1) { if (saved_ != 1) blasSetThreads(1); }
 SerialBlas::~SerialBlas() { if (saved_ != 1) blasSetThreads(saved_); }
 
 float* scratch(int tid, size_t n, int which) {
-  static std::vector<std::vector<float>> bufs;
+  // one table per calling thread: node worker threads running kernels at the same time never share buffers
+  static thread_local std::vector<std::vector<float>> bufs;
   size_t slot = (size_t)tid * 4 + which;
   if (slot >= bufs.size()) bufs.resize(slot + 1);
   if (bufs[slot].size() < n) bufs[slot].resize(n);

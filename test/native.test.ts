@@ -178,6 +178,11 @@ describe('native backend', { skip }, () => {
     [convCase(2, 18, 8, 9, 16, 3, 3, [1, 1], [0, 0], [1, 1]), true],  // no padding
     [convCase(3, 16, 6, 7, 17, 5, 3, [1, 1], [2, 1], [1, 1]), true],  // 5×3 kernel: direct forward, im2col weight gradient
     [convCase(2, 5, 8, 8, 16, 3, 3, [1, 1], [1, 1], [1, 1]), false],  // few input channels: im2col input gradient
+    [convCase(3, 16, 9, 10, 20, 3, 3, [2, 2], [1, 1], [1, 1]), true],  // stride 2: direct forward and weight gradient
+    [convCase(2, 8, 11, 8, 32, 3, 3, [2, 2], [0, 0], [1, 1]), false],
+    [convCase(2, 4, 12, 9, 16, 5, 5, [2, 2], [2, 2], [1, 1]), true],
+    [convCase(2, 16, 8, 8, 16, 3, 3, [2, 1], [1, 1], [1, 1]), false], // unequal strides: im2col
+    [convCase(3, 6, 14, 13, 16, 5, 5, [1, 1], [0, 0], [1, 1]), true],  // LeNet's second conv: 5×5 weight gradient
   ];
 
   test('conv2d forward, input gradient and weight gradient', () => {
@@ -197,7 +202,7 @@ describe('native backend', { skip }, () => {
     }
   });
 
-  test('conv2d gives the same results on 1 and 2 threads', () => {
+  test('conv2d and unary ops give the same results on 1, 2 and 3 threads (workers started later join cleanly)', () => {
     const p = convCase(7, 3, 9, 8, 4, 3, 3, [1, 1], [1, 1], [1, 1]);
     const x = randn(p.n * p.cIn * p.h * p.w), w = randn(p.cOut * p.cIn * 9), gy = randn(p.n * p.cOut * p.outH * p.outW);
     const run = (threads: number) => {
@@ -205,14 +210,22 @@ describe('native backend', { skip }, () => {
       const y = new Float32Array(gy.length), gw = new Float32Array(w.length), gb = new Float32Array(p.cOut);
       N().conv2d(x, w, null, y, p);
       N().conv2dBackwardWeight(x, gy, gw, gb, p);
-      return [y, gw, gb];
+      const e = new Float32Array(big.length);
+      N().unary('exp', big, e, 0, 0);
+      return [y, gw, gb, e];
     };
+    const big = randn(300001);
     const threads = N().info().threads;
     try {
-      const [y1, gw1, gb1] = run(1), [y2, gw2, gb2] = run(2);
-      same(y2, y1, 'forward');
-      close(gw2, gw1, 'weight gradient', 1e-6);
-      close(gb2, gb1, 'bias gradient', 1e-6);
+      const [y1, gw1, gb1, e1] = run(1);
+      for (const t of [2, 3, 2]) {
+        const [y2, gw2, gb2, e2] = run(t);
+        assert.equal(N().info().threads, t);
+        same(y2, y1, `forward on ${t} threads`);
+        close(gw2, gw1, `weight gradient on ${t} threads`, 1e-6);
+        close(gb2, gb1, `bias gradient on ${t} threads`, 1e-6);
+        same(e2, e1, `exp on ${t} threads`);
+      }
     } finally { N().setThreads(threads); }
   });
 
