@@ -2,6 +2,9 @@
 #include "common.h"
 
 #include <cmath>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 namespace dt {
 
@@ -164,6 +167,13 @@ static void setThreadsKernel(const Args& a) {
 }  // namespace dt
 
 static napi_value Init(napi_env env, napi_value exports) {
+#ifdef __GLIBC__
+  // Node's ArrayBuffer allocator is malloc/calloc. By default glibc serves blocks >= 128 KiB (adaptive up to 32 MiB)
+  // with mmap and unmaps them on free, so every new tensor buffer page-faults fresh zero pages. Keeping big blocks
+  // in the heap (and not trimming it) lets freed tensor buffers be reused without faults.
+  mallopt(M_MMAP_THRESHOLD, 512 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
   napi_value f;
   napi_create_function(env, "info", NAPI_AUTO_LENGTH, dt::info, nullptr, &f);
   napi_set_named_property(env, exports, "info", f);

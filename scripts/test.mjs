@@ -1,5 +1,6 @@
 // npm test: type-check, then run the whole suite once per backend (js always; native when the addon is built —
 // and under CI=true the native backend is required, so a broken addon build fails CI instead of hiding).
+// DEEPTEN_POISON=1 makes empty() fill new outputs with NaN, so an element a kernel forgets to write fails a test.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +32,6 @@ if (process.env.CI === 'true' && !backends.includes('native')) {
 let failed = 0;
 for (const b of backends) {
   console.log(`\n# deepten tests on the ${b} backend`);
-  failed |= run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { DEEPTEN_BACKEND: b });
+  failed |= run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { DEEPTEN_BACKEND: b, DEEPTEN_POISON: '1' });
 }
 process.exit(failed ? 1 : 0);

@@ -1,7 +1,7 @@
 // Tensor: a contiguous, row-major typed array plus a shape. There are no strided views: reshape shares
 // storage, every other movement op copies. That keeps every kernel a simple loop over flat memory.
 import type { DType, Shape, Storage } from './backend/types.ts';
-import { allocate, dtypeOf, shapeStr, sizeOf } from './backend/types.ts';
+import { allocate, empty, dtypeOf, shapeStr, sizeOf } from './backend/types.ts';
 import type { GradNode } from './autograd.ts';
 import { runBackward } from './autograd.ts';
 import { defaultGenerator, type Generator } from './random.ts';
@@ -180,10 +180,6 @@ export class Tensor {
 
 // ---------- creation ----------
 
-function makeStorage(dtype: DType, n: number): Storage {
-  return allocate(dtype, n);
-}
-
 function checkShape(fn: string, shape: Shape): number[] {
   const s = [...shape];
   for (const d of s) if (!Number.isInteger(d) || d < 0) throw new Error(`${fn}: invalid shape ${shapeStr(s)}`);
@@ -204,7 +200,7 @@ export function tensor(values: Nested | Storage, opts: TensorOptions & { shape?:
   if (ArrayBuffer.isView(values)) {
     const src = values as Storage;
     const dtype = opts.dtype ?? dtypeOf(src);
-    const data = dtype === dtypeOf(src) ? src : allocate(dtype, src.length);
+    const data = dtype === dtypeOf(src) ? src : empty(dtype, src.length);
     if (data !== src) data.set(src);
     return new Tensor(data, opts.shape ?? [src.length], opts.requiresGrad);
   }
@@ -215,15 +211,14 @@ export function tensor(values: Nested | Storage, opts: TensorOptions & { shape?:
     if (flat.length !== sizeOf(shape)) throw new Error(`tensor: ragged nested array (shape ${shapeStr(shape)} implies ${sizeOf(shape)} values, got ${flat.length})`);
   }
   for (const v of flat) if (typeof v !== 'number') throw new Error(`tensor: expected numbers, got ${typeof v}`);
-  const data = makeStorage(opts.dtype ?? 'float32', flat.length);
+  const data = empty(opts.dtype ?? 'float32', flat.length);
   for (let i = 0; i < flat.length; i++) data[i] = flat[i];
   return new Tensor(data, shape, opts.requiresGrad);
 }
 
 export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
   const s = checkShape('full', shape);
-  const data = makeStorage(opts.dtype ?? 'float32', sizeOf(s));
-  if (value !== 0) data.fill(value);
+  const data = value === 0 ? allocate(opts.dtype ?? 'float32', sizeOf(s)) : empty(opts.dtype ?? 'float32', sizeOf(s)).fill(value);
   return new Tensor(data, s, opts.requiresGrad);
 }
 export function zeros(shape: Shape, opts: TensorOptions = {}): Tensor { return full(shape, 0, opts); }
@@ -239,13 +234,13 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   if (step === 0) throw new Error('arange: step must be non-zero');
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = opts.dtype ?? (Number.isInteger(start) && Number.isInteger(step) ? 'int32' : 'float32');
-  const data = makeStorage(dtype, n);
+  const data = empty(dtype, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return new Tensor(data, [n], opts.requiresGrad);
 }
 
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
-  const data = makeStorage(opts.dtype ?? 'float32', steps);
+  const data = empty(opts.dtype ?? 'float32', steps);
   for (let i = 0; i < steps; i++) data[i] = steps === 1 ? start : start + ((end - start) * i) / (steps - 1);
   return new Tensor(data, [steps], opts.requiresGrad);
 }

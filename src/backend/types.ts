@@ -11,6 +11,30 @@ export function allocate(dtype: DType, n: number): Storage {
   return new Int32Array(n);
 }
 
+/** Arrays at least this many bytes skip the zero fill in empty(); smaller ones are cheap to zero anyway. */
+const EMPTY_MIN_BYTES = 4096;
+/** DEEPTEN_POISON=1 (set by npm test) fills empty() arrays with NaN / 0x7fffffff, so an element a kernel forgets
+ * to write shows up in tests instead of silently reading as 0 or as stale memory. */
+const poison = typeof process !== 'undefined' && process.env?.DEEPTEN_POISON === '1';
+
+/**
+ * An UNINITIALIZED array, for outputs a kernel fully overwrites (its contract says "overwrites"). Large sizes come
+ * from Buffer.allocUnsafeSlow (malloc, no zero fill, a dedicated ArrayBuffer at offset 0), which saves V8's zero fill
+ * and, with the native addon's mallopt settings, the page faults of fresh memory. Never use it for a buffer that
+ * is accumulated into: use allocate().
+ */
+export function empty(dtype: DType, n: number): Storage {
+  const item = dtype === 'float64' ? 8 : 4;
+  let out: Storage;
+  if (n * item < EMPTY_MIN_BYTES) out = allocate(dtype, n);
+  else {
+    const buf = Buffer.allocUnsafeSlow(n * item).buffer;
+    out = dtype === 'float32' ? new Float32Array(buf, 0, n) : dtype === 'float64' ? new Float64Array(buf, 0, n) : new Int32Array(buf, 0, n);
+  }
+  if (poison) out.fill(dtype === 'int32' ? 0x7fffffff : NaN);
+  return out;
+}
+
 export function dtypeOf(data: Storage): DType {
   if (data instanceof Float32Array) return 'float32';
   if (data instanceof Float64Array) return 'float64';

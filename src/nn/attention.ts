@@ -7,7 +7,7 @@
 // meaning, and it also reads torch's additive {0, −∞} float masks correctly (−∞ is non-zero). Additive biases
 // with other values go in attnBias, which is added to the scores (and is differentiable).
 import { Tensor } from '../tensor.ts';
-import { allocate, shapeStr } from '../backend/types.ts';
+import { empty, shapeStr } from '../backend/types.ts';
 import type { Generator } from '../random.ts';
 import { add, mul } from '../ops/elementwise.ts';
 import { mean } from '../ops/reduce.ts';
@@ -148,7 +148,7 @@ export class MultiheadAttention extends Module {
     }
     const Bm = kpm || (am && am.shape[0] > 1) ? B : 1, Hm = am && am.shape[1] > 1 ? this.numHeads : 1, Lm = am || causal ? L : 1;
     const amB = am && am.shape[0] > 1, amH = am && am.shape[1] > 1;
-    const out = new Tensor(allocate(dtype, Bm * Hm * Lm * S), [Bm, Hm, Lm, S]);
+    const out = new Tensor(empty(dtype, Bm * Hm * Lm * S), [Bm, Hm, Lm, S]);
     const o = out.data;
     let idx = 0;
     for (let b = 0; b < Bm; b++) {

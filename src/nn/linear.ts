@@ -2,7 +2,7 @@
 import { Tensor } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
-import { allocate, shapeStr, type FloatArray } from '../backend/types.ts';
+import { empty, shapeStr, type FloatArray } from '../backend/types.ts';
 import { flatten } from '../ops/shape.ts';
 import { Module, type Parameter } from './module.ts';
 import { kaimingUniform_, uniform_, calculateFanInAndFanOut } from './init.ts';
@@ -23,7 +23,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== nOut)) throw new Error(`linear: bias must have shape [${nOut}], got ${desc()}`);
   const rows = x.size / nIn;
   const outShape = [...x.shape.slice(0, -1), nOut];
-  const out = new Tensor(allocate(x.dtype, rows * nOut), outShape);
+  const out = new Tensor(empty(x.dtype, rows * nOut), outShape); // bias rows then beta 1, or beta 0: all written
   const be = backend();
   const y = out.data as FloatArray;
   if (bias) for (let r = 0; r < rows; r++) y.set(bias.data as FloatArray, r * nOut);
@@ -34,17 +34,17 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     const gd = g.data as FloatArray;
     let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
     if (x.requiresGrad) {
-      gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+      gx = new Tensor(empty(x.dtype, x.size), x.shape);
       be.matmul(gd, weight.data as FloatArray, gx.data as FloatArray,
         { batch: 1, m: rows, n: nIn, k: nOut, transA: false, transB: false, strideA: 0, strideB: 0, beta: 0 });
     }
     if (weight.requiresGrad) {
-      gw = new Tensor(allocate(x.dtype, weight.size), weight.shape);
+      gw = new Tensor(empty(x.dtype, weight.size), weight.shape);
       be.matmul(gd, x.data as FloatArray, gw.data as FloatArray,
         { batch: 1, m: nOut, n: nIn, k: rows, transA: true, transB: false, strideA: 0, strideB: 0, beta: 0 });
     }
     if (bias && bias.requiresGrad) {
-      gb = new Tensor(allocate(x.dtype, nOut), bias.shape);
+      gb = new Tensor(empty(x.dtype, nOut), bias.shape);
       be.reduce('sum', gd, 1, rows, nOut, gb.data);
     }
     return bias ? [gx, gw, gb] : [gx, gw];

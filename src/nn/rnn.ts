@@ -6,7 +6,7 @@
 import { Tensor, zeros } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
-import { allocate, shapeStr, type FloatArray } from '../backend/types.ts';
+import { allocate, empty, shapeStr, type FloatArray } from '../backend/types.ts';
 import type { Generator } from '../random.ts';
 import { cat, narrow, reshape, select, squeeze, stack, transpose, unsqueeze } from '../ops/shape.ts';
 import { dropout } from '../ops/dropout.ts';
@@ -43,10 +43,10 @@ export function lstmRecurrence(gx: Tensor, whh: Tensor, bhh: Tensor | null, h0: 
   const dtype = gx.dtype;
   const BH = B * H, BG = B * H4;
   const W = whh.data as FloatArray;
-  const out = new Tensor(allocate(dtype, (T + 1) * BH), [T + 1, B, H]);
+  const out = new Tensor(empty(dtype, (T + 1) * BH), [T + 1, B, H]); // h at every time position, then c_T
   const hs = out.data as FloatArray;
-  const acts = allocate(dtype, T * BG) as FloatArray; // gate activations [i, f, g, o] per step, by time position
-  const cs = allocate(dtype, T * BH) as FloatArray; // c_t by time position
+  const acts = empty(dtype, T * BG) as FloatArray; // gate activations [i, f, g, o] per step, by time position
+  const cs = empty(dtype, T * BH) as FloatArray; // c_t by time position
   const gxd = gx.data as FloatArray, bd = bhh ? bhh.data as FloatArray : null;
   const time = (p: number) => (reverse ? T - 1 - p : p); // processing step p works on time position time(p)
   let hPrev = h0.data as FloatArray, cPrev = c0.data as FloatArray;
@@ -75,7 +75,7 @@ export function lstmRecurrence(gx: Tensor, whh: Tensor, bhh: Tensor | null, h0: 
   const inputs = bhh ? [gx, whh, h0, c0, bhh] : [gx, whh, h0, c0];
   return record(op, out, inputs, (gOut) => {
     const go = gOut.data as FloatArray;
-    const dGates = new Tensor(allocate(dtype, T * BG), gx.shape);
+    const dGates = new Tensor(empty(dtype, T * BG), gx.shape); // every step writes its rows
     const dg = dGates.data as FloatArray;
     const dh = allocate(dtype, BH) as FloatArray, dhNext = allocate(dtype, BH) as FloatArray;
     const dcNext = (go.slice(T * BH, (T + 1) * BH)) as FloatArray; // ∂L/∂c_T
@@ -107,7 +107,7 @@ export function lstmRecurrence(gx: Tensor, whh: Tensor, bhh: Tensor | null, h0: 
     let gW: Tensor | null = null, gb: Tensor | null = null;
     if (whh.requiresGrad) {
       // ∂W_hh = Σ_p ∂gates_pᵀ·h_{p−1}: the first step pairs with h0, the rest with the stored h's one step earlier
-      gW = new Tensor(allocate(dtype, whh.size), whh.shape);
+      gW = new Tensor(empty(dtype, whh.size), whh.shape); // beta 0 first, then beta 1
       const gw = gW.data as FloatArray;
       const t0 = time(0);
       be.matmul(dg.subarray(t0 * BG, (t0 + 1) * BG), h0.data as FloatArray, gw, { batch: 1, m: H4, n: H, k: B, transA: true, transB: false, strideA: 0, strideB: 0, beta: 0 });
@@ -119,7 +119,7 @@ export function lstmRecurrence(gx: Tensor, whh: Tensor, bhh: Tensor | null, h0: 
       }
     }
     if (bhh && bhh.requiresGrad) {
-      gb = new Tensor(allocate(dtype, H4), bhh.shape);
+      gb = new Tensor(empty(dtype, H4), bhh.shape);
       be.reduce('sum', dg, 1, T * B, H4, gb.data);
     }
     const gh0 = h0.requiresGrad ? new Tensor(dhNext, h0.shape) : null;

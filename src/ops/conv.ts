@@ -5,7 +5,7 @@ import { Tensor } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import type { Conv2dParams } from '../backend/backend.ts';
-import { allocate, shapeStr, type FloatArray } from '../backend/types.ts';
+import { empty, shapeStr, type FloatArray } from '../backend/types.ts';
 import { reshape } from './shape.ts';
 import { add } from './elementwise.ts';
 import { sum } from './reduce.ts';
@@ -79,18 +79,18 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   }
   const outH = Math.floor((h + 2 * padH - spanH) / strideH) + 1, outW = Math.floor((w + 2 * padW - spanW) / strideW) + 1;
   const p: Conv2dParams = { n, cIn, h, w, cOut, kh, kw, strideH, strideW, padH, padW, dilH, dilW, outH, outW };
-  const out = new Tensor(allocate(x.dtype, n * cOut * outH * outW), [n, cOut, outH, outW]);
+  const out = new Tensor(empty(x.dtype, n * cOut * outH * outW), [n, cOut, outH, outW]);
   backend().conv2d(x4.data as FloatArray, weight.data as FloatArray, bias ? bias.data as FloatArray : null, out.data as FloatArray, p);
   const inputs = bias ? [x4, weight, bias] : [x4, weight];
   const y = record(op, out, inputs, (g) => {
     let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
     if (x4.requiresGrad) {
-      gx = new Tensor(allocate(x.dtype, x4.size), x4.shape);
+      gx = new Tensor(empty(x.dtype, x4.size), x4.shape);
       backend().conv2dBackwardInput(g.data as FloatArray, weight.data as FloatArray, gx.data as FloatArray, p);
     }
     if (weight.requiresGrad) {
-      gw = new Tensor(allocate(x.dtype, weight.size), weight.shape);
-      if (bias?.requiresGrad) gb = new Tensor(allocate(x.dtype, cOut), [cOut]);
+      gw = new Tensor(empty(x.dtype, weight.size), weight.shape);
+      if (bias?.requiresGrad) gb = new Tensor(empty(x.dtype, cOut), [cOut]);
       backend().conv2dBackwardWeight(x4.data as FloatArray, g.data as FloatArray, gw.data as FloatArray, gb ? gb.data as FloatArray : null, p);
     } else if (bias?.requiresGrad) {
       gb = sum(g, [0, 2, 3]); // ∂L/∂b[o] = Σ_{n,i,j} g[n, o, i, j]
@@ -132,16 +132,16 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null =
   const p: Conv2dParams = {
     n, cIn: cOut, h: outH, w: outW, cOut: cIn, kh, kw, strideH, strideW, padH, padW, dilH, dilW, outH: h, outW: w,
   };
-  const out = new Tensor(allocate(x.dtype, n * cOut * outH * outW), [n, cOut, outH, outW]);
+  const out = new Tensor(empty(x.dtype, n * cOut * outH * outW), [n, cOut, outH, outW]);
   backend().conv2dBackwardInput(x4.data as FloatArray, weight.data as FloatArray, out.data as FloatArray, p);
   let y = record(op, out, [x4, weight], (g) => {
     let gx: Tensor | null = null, gw: Tensor | null = null;
     if (x4.requiresGrad) {
-      gx = new Tensor(allocate(x.dtype, x4.size), x4.shape);
+      gx = new Tensor(empty(x.dtype, x4.size), x4.shape);
       backend().conv2d(g.data as FloatArray, weight.data as FloatArray, null, gx.data as FloatArray, p);
     }
     if (weight.requiresGrad) {
-      gw = new Tensor(allocate(x.dtype, weight.size), weight.shape);
+      gw = new Tensor(empty(x.dtype, weight.size), weight.shape);
       backend().conv2dBackwardWeight(g.data as FloatArray, x4.data as FloatArray, gw.data as FloatArray, null, p);
     }
     return [gx, gw];

@@ -3,7 +3,7 @@
 import { Tensor } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
-import { allocate, shapeStr } from '../backend/types.ts';
+import { allocate, empty, shapeStr } from '../backend/types.ts';
 import { defaultGenerator, type Generator } from '../random.ts';
 import { mul, requireFloat } from './elementwise.ts';
 
@@ -13,13 +13,13 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator?: Generat
   if (!(p >= 0 && p <= 1)) throw new Error(`dropout: p must be in [0, 1], got ${p} (input shape ${shapeStr(x.shape)})`);
   if (!training || p === 0) return x;
   const g = generator ?? defaultGenerator;
-  const mask = new Tensor(allocate(x.dtype, x.size), x.shape);
+  const mask = new Tensor(p < 1 ? empty(x.dtype, x.size) : allocate(x.dtype, x.size), x.shape); // p = 1 drops all: zeros
   if (p < 1) {
     // one 32-bit draw per element: keep when u ≥ p·2³², i.e. with probability 1 − p
     const threshold = p * 4294967296, scale = 1 / (1 - p), m = mask.data;
     for (let i = 0; i < m.length; i++) m[i] = g.nextU32() >= threshold ? scale : 0;
   }
-  const y = new Tensor(allocate(x.dtype, x.size), x.shape);
+  const y = new Tensor(empty(x.dtype, x.size), x.shape);
   backend().binary('mul', x.data, x.shape, mask.data, mask.shape, y.data, y.shape);
   return record('dropout', y, [x], (gy) => [mul(gy, mask)]);
 }

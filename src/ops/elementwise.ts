@@ -4,7 +4,7 @@ import { Tensor, type TensorLike } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import type { BinaryOp, UnaryOp } from '../backend/backend.ts';
-import { allocate, broadcastShapes, sameShape, shapeStr, type DType, type FloatArray, type Shape } from '../backend/types.ts';
+import { allocate, empty, broadcastShapes, sameShape, shapeStr, type DType, type FloatArray, type Shape } from '../backend/types.ts';
 import { sumTo } from './reduce.ts';
 
 function toTensor(o: TensorLike, like: Tensor): Tensor {
@@ -35,7 +35,7 @@ export function broadcastCheck(op: string, ...ts: Tensor[]): number[] {
 
 function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastCheck(op, a, b);
-  const out = new Tensor(allocate(a.dtype, shape.reduce((x, y) => x * y, 1)), shape);
+  const out = new Tensor(empty(a.dtype, shape.reduce((x, y) => x * y, 1)), shape);
   backend().binary(op, a.data, a.shape, b.data, b.shape, out.data, shape);
   return out;
 }
@@ -93,11 +93,11 @@ export function ne(a: TensorLike, b: TensorLike): Tensor { return binary('ne', a
 function unary(op: UnaryOp, x: Tensor, a = 0, b = 0): Tensor {
   if (op === 'neg' && x.dtype === 'int32') return binaryRaw('mul', x, toTensor(-1, x));
   requireFloat(op, x);
-  const out = new Tensor(allocate(x.dtype, x.size), x.shape);
+  const out = new Tensor(empty(x.dtype, x.size), x.shape);
   const be = backend();
   be.unary(op, x.data as FloatArray, out.data as FloatArray, a, b);
   return record(op, out, [x], (g) => {
-    const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+    const gx = new Tensor(empty(x.dtype, x.size), x.shape);
     be.unaryGrad(op, x.data as FloatArray, out.data as FloatArray, g.data as FloatArray, gx.data as FloatArray, a, b);
     return [gx];
   });
@@ -134,7 +134,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const shape = broadcastCheck('where', ta, tb);
   const s = broadcastShapes(shape, cond.shape);
   if (!s) throw new Error(`where: condition shape ${shapeStr(cond.shape)} cannot be broadcast with ${shapeStr(shape)}`);
-  const out = new Tensor(allocate(ta.dtype, s.reduce((x, y) => x * y, 1)), s);
+  const out = new Tensor(empty(ta.dtype, s.reduce((x, y) => x * y, 1)), s);
   backend().where(cond.data, cond.shape, ta.data, ta.shape, tb.data, tb.shape, out.data, s);
   return record('where', out, [ta, tb], (g) => {
     const zero = toTensor(0, g);
@@ -143,14 +143,16 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 }
 
 export function clone(x: Tensor): Tensor {
-  const out = new Tensor(x.data.slice(), x.shape);
+  const d = empty(x.dtype, x.size);
+  d.set(x.data);
+  const out = new Tensor(d, x.shape);
   return record('clone', out, [x], (g) => [g]);
 }
 
 /** Converts storage type; float→float is differentiable, anything involving int32 is not. */
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (dtype === x.dtype) return x;
-  const d = allocate(dtype, x.size);
+  const d = empty(dtype, x.size);
   if (dtype === 'int32') for (let i = 0; i < x.size; i++) d[i] = Math.trunc(x.data[i]);
   else d.set(x.data);
   const out = new Tensor(d, x.shape);

@@ -4,7 +4,7 @@
 import { Tensor } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
-import { allocate, sameShape, shapeStr, sizeOf, stridesOf, type DType, type Shape, type Storage } from '../backend/types.ts';
+import { allocate, empty, sameShape, shapeStr, sizeOf, stridesOf, type DType, type Shape, type Storage } from '../backend/types.ts';
 import { normalizeDim } from './reduce.ts';
 import { reshape } from './shape.ts';
 
@@ -82,7 +82,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const outer = sizeOf(x.shape.slice(0, a)), inner = sizeOf(x.shape.slice(a + 1)), n = x.shape[a];
   const shape = x.shape.map((s, d) => (d === a ? idx.length : s));
   const be = backend();
-  const out = new Tensor(allocate(x.dtype, sizeOf(shape)), shape);
+  const out = new Tensor(empty(x.dtype, sizeOf(shape)), shape);
   be.indexSelect(x.data, idx, out.data, outer, n, inner);
   return record('indexSelect', out, [x], (g) => {
     const gx = zerosStorage(x);
@@ -135,7 +135,7 @@ export function embedding(indices: Tensor, weight: Tensor, paddingIdx?: number):
   checkRange(op, idx, V, `dim 0 of weight shape ${shapeStr(weight.shape)}`);
   const be = backend();
   const shape = [...indices.shape, D];
-  const out = new Tensor(allocate(weight.dtype, idx.length * D), shape);
+  const out = new Tensor(empty(weight.dtype, idx.length * D), shape);
   be.indexSelect(weight.data, idx, out.data, 1, V, D);
   return record(op, out, [weight], (g) => {
     const gw = zerosStorage(weight);

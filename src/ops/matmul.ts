@@ -4,12 +4,12 @@ import { Tensor } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import type { MatmulParams } from '../backend/backend.ts';
-import { allocate, broadcastShapes, shapeStr, sizeOf, type FloatArray } from '../backend/types.ts';
+import { allocate, empty, broadcastShapes, shapeStr, sizeOf, type FloatArray } from '../backend/types.ts';
 import { expand, reshape } from './shape.ts';
 import { requireFloat } from './elementwise.ts';
 
 function gemm(a: Tensor, b: Tensor, outShape: number[], p: Omit<MatmulParams, 'beta'>, into?: Tensor): Tensor {
-  const out = into ?? new Tensor(allocate(a.dtype, sizeOf(outShape)), outShape);
+  const out = into ?? new Tensor(empty(a.dtype, sizeOf(outShape)), outShape); // beta 0 overwrites
   backend().matmul(a.data as FloatArray, b.data as FloatArray, out.data as FloatArray, { ...p, beta: into ? 1 : 0 });
   return out;
 }

@@ -2,7 +2,7 @@
 import { Tensor } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
-import { allocate, sameShape, shapeStr, sizeOf, type FloatArray, type Shape } from '../backend/types.ts';
+import { allocate, empty, sameShape, shapeStr, sizeOf, type FloatArray, type Shape } from '../backend/types.ts';
 import { mul, requireFloat } from './elementwise.ts';
 import { sum } from './reduce.ts';
 import { reshape } from './shape.ts';
@@ -43,7 +43,7 @@ function recordAffine(op: string, y: Tensor, x: Tensor, weight: Tensor | null, b
 }
 
 function newLike(x: Tensor, shape: Shape = x.shape): Tensor {
-  return new Tensor(allocate(x.dtype, sizeOf(shape)), shape);
+  return new Tensor(empty(x.dtype, sizeOf(shape)), shape); // every use is a kernel output it overwrites
 }
 
 /**

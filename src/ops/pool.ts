@@ -3,7 +3,7 @@ import { Tensor } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import type { Pool2dParams } from '../backend/backend.ts';
-import { allocate, shapeStr, type FloatArray } from '../backend/types.ts';
+import { empty, shapeStr, type FloatArray } from '../backend/types.ts';
 import { reshape } from './shape.ts';
 import { mean } from './reduce.ts';
 import type { IntPair } from './conv.ts';
@@ -61,11 +61,11 @@ export function maxPool2d(x: Tensor, kernelSize: IntPair, opts: MaxPool2dOptions
   const op = 'maxPool2d';
   const x4 = batched(op, x);
   const p = poolParams(op, x, x4, kernelSize, opts);
-  const out = new Tensor(allocate(x.dtype, p.n * p.c * p.outH * p.outW), [p.n, p.c, p.outH, p.outW]);
-  const argmax = new Int32Array(out.size);
+  const out = new Tensor(empty(x.dtype, p.n * p.c * p.outH * p.outW), [p.n, p.c, p.outH, p.outW]);
+  const argmax = empty('int32', out.size) as Int32Array;
   backend().maxPool2d(x4.data as FloatArray, out.data as FloatArray, argmax, p);
   const y = record(op, out, [x4], (g) => {
-    const gx = new Tensor(allocate(x.dtype, x4.size), x4.shape);
+    const gx = new Tensor(empty(x.dtype, x4.size), x4.shape);
     backend().maxPool2dBackward(g.data as FloatArray, argmax, gx.data as FloatArray, p);
     return [gx];
   });
@@ -78,10 +78,10 @@ export function avgPool2d(x: Tensor, kernelSize: IntPair, opts: AvgPool2dOptions
   const x4 = batched(op, x);
   const p = poolParams(op, x, x4, kernelSize, opts);
   const includePad = opts.countIncludePad ?? true;
-  const out = new Tensor(allocate(x.dtype, p.n * p.c * p.outH * p.outW), [p.n, p.c, p.outH, p.outW]);
+  const out = new Tensor(empty(x.dtype, p.n * p.c * p.outH * p.outW), [p.n, p.c, p.outH, p.outW]);
   backend().avgPool2d(x4.data as FloatArray, out.data as FloatArray, p, includePad);
   const y = record(op, out, [x4], (g) => {
-    const gx = new Tensor(allocate(x.dtype, x4.size), x4.shape);
+    const gx = new Tensor(empty(x.dtype, x4.size), x4.shape);
     backend().avgPool2dBackward(g.data as FloatArray, gx.data as FloatArray, p, includePad);
     return [gx];
   });
@@ -94,10 +94,10 @@ export function upsampleNearest2d(x: Tensor, scaleFactor: IntPair): Tensor {
   const x4 = batched(op, x);
   const [n, c, h, w] = x4.shape;
   const [sh, sw] = pair(op, 'scaleFactor', scaleFactor, [0, 0], 1);
-  const out = new Tensor(allocate(x.dtype, n * c * h * sh * w * sw), [n, c, h * sh, w * sw]);
+  const out = new Tensor(empty(x.dtype, n * c * h * sh * w * sw), [n, c, h * sh, w * sw]);
   backend().upsampleNearest2d(x4.data as FloatArray, out.data as FloatArray, n * c, h, w, sh, sw);
   const y = record(op, out, [x4], (g) => {
-    const gx = new Tensor(allocate(x.dtype, x4.size), x4.shape);
+    const gx = new Tensor(empty(x.dtype, x4.size), x4.shape);
     backend().upsampleNearest2dBackward(g.data as FloatArray, gx.data as FloatArray, n * c, h, w, sh, sw);
     return [gx];
   });

@@ -4,7 +4,7 @@ import { Tensor } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import type { ReduceOp } from '../backend/backend.ts';
-import { allocate, sameShape, shapeStr, sizeOf, type Shape } from '../backend/types.ts';
+import { empty, sameShape, shapeStr, sizeOf, type Shape } from '../backend/types.ts';
 import { expand, reshape } from './shape.ts';
 import { div, eq, exp, log, mul, sub, add } from './elementwise.ts';
 
@@ -52,7 +52,7 @@ function reduceRaw(op: ReduceOp, x: Tensor, dims: number[]): Tensor {
     const outer = sizeOf(shape.slice(0, a)), dim = sizeOf(shape.slice(a, b + 1)), inner = sizeOf(shape.slice(b + 1));
     if (dim === 0 && op !== 'sum') throw new Error(`${op}: cannot reduce an empty axis of shape ${shapeStr(x.shape)}`);
     const next = shape.map((s, i) => (i >= a && i <= b ? 1 : s));
-    const out = new Tensor(allocate(x.dtype, outer * inner), next);
+    const out = new Tensor(empty(x.dtype, outer * inner), next);
     backend().reduce(op, cur.data, outer, dim, inner, out.data);
     cur = out;
     shape = next;

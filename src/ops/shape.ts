@@ -2,7 +2,7 @@
 import { Tensor } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
-import { allocate, broadcastShapes, broadcastStrides, sameShape, shapeStr, sizeOf, stridesOf, type Shape } from '../backend/types.ts';
+import { allocate, empty, broadcastShapes, broadcastStrides, sameShape, shapeStr, sizeOf, stridesOf, type Shape } from '../backend/types.ts';
 import { normalizeDim, sumTo } from './reduce.ts';
 
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -42,7 +42,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 
 /** Copies x read through (offset, strides) into a new contiguous tensor of `shape`. */
 function gatherStrided(x: Tensor, offset: number, strides: number[], shape: number[]): Tensor {
-  const out = new Tensor(allocate(x.dtype, sizeOf(shape)), shape);
+  const out = new Tensor(empty(x.dtype, sizeOf(shape)), shape);
   backend().copyStrided(x.data, offset, strides, out.data, 0, stridesOf(shape), shape);
   return out;
 }
@@ -124,7 +124,7 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
   }
   const shape = [...first.shape];
   shape[a] = tensors.reduce((s, t) => s + t.shape[a], 0);
-  const out = new Tensor(allocate(first.dtype, sizeOf(shape)), shape);
+  const out = new Tensor(empty(first.dtype, sizeOf(shape)), shape); // the pieces tile it exactly
   const outStrides = stridesOf(shape);
   let off = 0;
   for (const t of tensors) {

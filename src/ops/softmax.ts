@@ -2,7 +2,7 @@
 import { Tensor } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
-import { allocate, sizeOf, type FloatArray } from '../backend/types.ts';
+import { empty, sizeOf, type FloatArray } from '../backend/types.ts';
 import { requireFloat } from './elementwise.ts';
 import { normalizeDim } from './reduce.ts';
 
@@ -12,11 +12,11 @@ function softmaxOp(x: Tensor, dim: number, log: boolean): Tensor {
   if (x.ndim === 0) return softmaxOp(x.reshape([1]), 0, log).reshape([]);
   const a = normalizeDim(op, x.ndim, dim);
   const outer = sizeOf(x.shape.slice(0, a)), n = x.shape[a], inner = sizeOf(x.shape.slice(a + 1));
-  const y = new Tensor(allocate(x.dtype, x.size), x.shape);
+  const y = new Tensor(empty(x.dtype, x.size), x.shape);
   const be = backend();
   be.softmax(x.data as FloatArray, y.data as FloatArray, outer, n, inner, log);
   return record(op, y, [x], (g) => {
-    const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+    const gx = new Tensor(empty(x.dtype, x.size), x.shape);
     be.softmaxBackward(y.data as FloatArray, g.data as FloatArray, gx.data as FloatArray, outer, n, inner, log);
     return [gx];
   });
