@@ -83,3 +83,18 @@ test('a short GAE run on Cora links well above chance (AUC 0.5)', { skip: !haveC
     assert.ok(s.value > 0.8 && (s.averagePrecision as number) > 0.8, `AUC ${s.value}, AP ${s.averagePrecision}`);
   } finally { rmSync(out, { recursive: true, force: true }); }
 });
+
+test('gcn-scaling --quick: one epoch on a random sparse graph, with time and memory figures', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'deepten-gcs-'));
+  try {
+    const { gcnScaling } = await import('../src/experiments/gcn-scaling.ts');
+    const write = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try { await gcnScaling.run({ quick: true, out, seed: 1, nodes: 2000, edges: 10000, epochs: 1 }); } finally { process.stdout.write = write; }
+    const r = JSON.parse((await import('node:fs')).readFileSync(join(out, 'results.json'), 'utf8'));
+    assert.equal(r.nodes, 2000);
+    assert.equal(r.adjacencyNnz <= 2 * 10000 + 2000, true);
+    assert.ok(r.adjacencyMB < r.denseAdjacencyWouldBeMB / 10, 'sparse adjacency is far smaller than dense');
+    assert.equal(r.epochSeconds.length, 1);
+  } finally { rmSync(out, { recursive: true, force: true }); }
+});

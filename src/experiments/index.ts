@@ -3,6 +3,7 @@ import type { FlagSpec } from '../cli/args.ts';
 import { vanishingGradients } from './vanishing-gradients.ts';
 import { resnetDegradation } from './resnet-degradation.ts';
 import { paramsVsAccuracy } from './params-vs-accuracy.ts';
+import { gcnScaling } from './gcn-scaling.ts';
 
 export interface Experiment {
   summary: string;
@@ -14,4 +15,5 @@ export const experiments: Record<string, Experiment> = {
   'vanishing-gradients': vanishingGradients,
   'resnet-degradation': resnetDegradation,
   'params-vs-accuracy': paramsVsAccuracy,
+  'gcn-scaling': gcnScaling,
 };
