@@ -66,7 +66,7 @@ test('resolveDataDir: explicit dir, then DEEPTEN_DATA, then ~/.cache/deepten; th
     withEnv({ DEEPTEN_DATA: empty, HOME: empty }, () => {
       assert.throws(() => resolveDataDir('ptb', { dataDir: empty }), (e: Error) => {
         const m = e.message;
-        assert.match(m, /dataset 'ptb' not found, and deepten does not download \(no network access\)/);
+        assert.match(m, /dataset 'ptb' not found locally/);
         assert.match(m, /expected files: ptb\.train\.txt, ptb\.valid\.txt, ptb\.test\.txt/);
         assert.match(m, /download from: https:\/\/raw\.githubusercontent\.com\/wojzaremba\/lstm\/master\/data\/ptb\.\{train,valid,test\}\.txt/);
         assert.ok(m.includes(`put them in:   ${join(empty, 'ptb')}/`), m);

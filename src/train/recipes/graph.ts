@@ -9,7 +9,7 @@ import { indexSelect } from '../../ops/indexing.ts';
 import { cat } from '../../ops/shape.ts';
 import { Adam } from '../../optim/index.ts';
 import { GCN, GAE, normalizedAdjacency, rowNormalize, gcnDefaults, gaeDefaults } from '../../models/gcn.ts';
-import { loadPlanetoid, type PlanetoidData, type PlanetoidName } from '../../data/index.ts';
+import { loadPlanetoid, ensureDataset, type PlanetoidData, type PlanetoidName } from '../../data/index.ts';
 import { writeSafetensors } from '../../io/safetensors.ts';
 import { Run, type Summary } from '../run.ts';
 import { Progress } from '../progress.ts';
@@ -94,6 +94,7 @@ async function trainGcn(opts: TrainOptions): Promise<Summary> {
   const cfg = applyOverrides(structuredClone(gcnRecipeDefaults), opts);
   const run = Run.open('gcn', { out: opts.out, config: cfg });
   const t0 = Date.now();
+  await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
   const data = loadPlanetoid(cfg.dataset, { dataDir: opts.dataDir });
   const inputs = graphInputs(data);
   const progress = new Progress('gcn', 0);
@@ -119,6 +120,7 @@ async function trainGcn(opts: TrainOptions): Promise<Summary> {
 }
 
 async function evalGcn(opts: EvalOptions): Promise<Record<string, number>> {
+  await ensureDataset(opts.dataset ?? 'cora', { dataDir: opts.dataDir });
   const data = loadPlanetoid((opts.dataset ?? 'cora') as PlanetoidName, { dataDir: opts.dataDir });
   const inputs = graphInputs(data);
   const w = loadWeights(opts.checkpoint);
@@ -242,6 +244,7 @@ async function trainGae(opts: TrainOptions): Promise<Summary> {
   const cfg = applyOverrides(structuredClone(gaeRecipeDefaults), opts);
   const run = Run.open('gae', { out: opts.out, config: cfg });
   const t0 = Date.now();
+  await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
   const data = loadPlanetoid(cfg.dataset, { dataDir: opts.dataDir });
   const progress = new Progress('gae', 0);
   const aucs: number[] = [], aps: number[] = [];
