@@ -88,7 +88,7 @@ export async function runResnetDegradation(o: DegradationOptions): Promise<{ tab
   const degraded = plainGap > 2 * plainSe;
   const resOk = resGap <= 2 * resSe;
   const held = degraded && resOk;
-  const gaps = `plain-${deep} − plain-${shallow} = ${(100 * plainGap).toFixed(2)} points (±${(200 * plainSe).toFixed(2)}), resnet-${deep} − resnet-${shallow} = ${(100 * resGap).toFixed(2)} points (±${(200 * resSe).toFixed(2)})`;
+  const gaps = `plain-${deep} − plain-${shallow} = ${(100 * plainGap).toFixed(2)} points (2 s.e. ${(200 * plainSe).toFixed(2)}), resnet-${deep} − resnet-${shallow} = ${(100 * resGap).toFixed(2)} points (2 s.e. ${(200 * resSe).toFixed(2)})`;
   let verdict: string;
   if (held) verdict = `claim held: the deeper plain net ends with the higher training error, the deeper ResNet does not (${gaps})`;
   else if (!degraded) verdict = `claim NOT shown in this run: the deeper plain net did not end with a measurably higher training error (${gaps}); the budget (${o.epochs} epochs on ${o.trainSize} examples) or the depth gap may be too small — try --depths 20,56 and more --epochs`;
@@ -136,10 +136,10 @@ export const resnetDegradation: Experiment = {
   flags: {
     ...commonFlags,
     depths: { type: 'string', help: 'the two depths, 6n+2 (default 8,20; e.g. 20,56 for the paper\'s pair; --quick 8,14)' },
-    epochs: { type: 'number', help: 'epochs for every net (default 8; --quick 2)' },
-    'train-size': { type: 'number', help: 'training examples used (default 6000; --quick 128)' },
-    'eval-size': { type: 'number', help: 'training examples the training error is measured on (default 2000; --quick 64)' },
-    'test-size': { type: 'number', help: 'test examples (default 2000; --quick 64)' },
+    epochs: { type: 'number', help: 'epochs for every net (default 6; --quick 2)' },
+    'train-size': { type: 'number', help: 'training examples used (default 5000; --quick 128)' },
+    'eval-size': { type: 'number', help: 'training examples the training error is measured on (default 1000; --quick 64)' },
+    'test-size': { type: 'number', help: 'test examples (default 1000; --quick 64)' },
     'batch-size': { type: 'number', help: 'examples per batch (default 128; --quick 16)' },
     lr: { type: 'number', help: 'peak SGD learning rate, cosine decay (default 0.1)' },
     widths: { type: 'string', help: 'stage widths (default 16,32,64; --quick 4,8,16)' },
@@ -155,12 +155,12 @@ export const resnetDegradation: Experiment = {
     const r = await runResnetDegradation({
       out: dir, dataDir: flags['data-dir'] as string | undefined, seed: flags.seed as number, quick: Boolean(flags.quick),
       depths: depths as [number, number], widths: widths as [number, number, number],
-      epochs: requirePositiveInt('epochs', num(flags, 'epochs', 8, 2)),
+      epochs: requirePositiveInt('epochs', num(flags, 'epochs', 6, 2)),
       batchSize: requirePositiveInt('batch-size', num(flags, 'batch-size', 128, 16)),
       lr: num(flags, 'lr', 0.1, 0.1),
-      trainSize: Math.min(60000, requirePositiveInt('train-size', num(flags, 'train-size', 6000, 128))), // 60,000: the whole training split
-      evalSize: requirePositiveInt('eval-size', num(flags, 'eval-size', 2000, 64)),
-      testSize: requirePositiveInt('test-size', num(flags, 'test-size', 2000, 64)),
+      trainSize: Math.min(60000, requirePositiveInt('train-size', num(flags, 'train-size', 5000, 128))), // 60,000: the whole training split
+      evalSize: requirePositiveInt('eval-size', num(flags, 'eval-size', 1000, 64)),
+      testSize: requirePositiveInt('test-size', num(flags, 'test-size', 1000, 64)),
       augment: Boolean(flags.augment),
     });
     if (r) report(dir, r.table, r.results);
