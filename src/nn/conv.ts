@@ -4,7 +4,7 @@
 import type { Tensor } from '../tensor.ts';
 import { conv2d, convTranspose2d } from '../ops/conv.ts';
 import { Module, type Parameter } from './module.ts';
-import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from './init.ts';
+import { defaultLayerInit_ } from './init.ts';
 import { checkPositiveInt, emptyParam, pair, type FactoryOptions } from './util.ts';
 
 export type IntPair = number | [number, number];
@@ -53,12 +53,7 @@ abstract class ConvNd extends Module {
   }
 
   resetParameters(opts: FactoryOptions = {}): void {
-    kaimingUniform_(this.weight, { a: Math.sqrt(5), generator: opts.generator });
-    if (this.bias) {
-      const [fanIn] = calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound, opts.generator);
-    }
+    defaultLayerInit_(this.weight, this.bias, opts.generator);
   }
 
   override extraRepr(): string {

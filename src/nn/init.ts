@@ -131,6 +131,19 @@ export function kaimingUniform_(t: Tensor, opts: KaimingOptions = {}): Tensor {
   return uniform_(t, -bound, bound, opts.generator);
 }
 
+/**
+ * PyTorch's default for Linear and Conv layers: weight ~ kaiming_uniform(a = √5), i.e. U(±1/√fan_in), and
+ * bias ~ U(±1/√fan_in).
+ */
+export function defaultLayerInit_(weight: Tensor, bias: Tensor | null, generator: Generator = defaultGenerator): void {
+  kaimingUniform_(weight, { a: Math.sqrt(5), generator });
+  if (bias) {
+    const [fanIn] = calculateFanInAndFanOut(weight);
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    uniform_(bias, -bound, bound, generator);
+  }
+}
+
 /** He normal: N(0, std²), std = gain / √fan. */
 export function kaimingNormal_(t: Tensor, opts: KaimingOptions = {}): Tensor {
   requireFloat('kaimingNormal_', t);

@@ -5,7 +5,7 @@ import { backend } from '../backend/index.ts';
 import { empty, shapeStr, type FloatArray } from '../backend/types.ts';
 import { flatten } from '../ops/shape.ts';
 import { Module, type Parameter } from './module.ts';
-import { kaimingUniform_, uniform_, calculateFanInAndFanOut } from './init.ts';
+import { defaultLayerInit_ } from './init.ts';
 import { checkPositiveInt, emptyParam, type FactoryOptions } from './util.ts';
 
 /**
@@ -74,12 +74,7 @@ export class Linear extends Module {
   }
 
   resetParameters(opts: FactoryOptions = {}): void {
-    kaimingUniform_(this.weight, { a: Math.sqrt(5), generator: opts.generator });
-    if (this.bias) {
-      const [fanIn] = calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound, opts.generator);
-    }
+    defaultLayerInit_(this.weight, this.bias, opts.generator);
   }
 
   forward(x: Tensor): Tensor {
