@@ -147,8 +147,8 @@ test('params-vs-accuracy --quick: parameter counts, accuracy per epoch, time and
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
-test('the three experiments are registered; bad flags are usage errors before any training', async () => {
-  assert.deepEqual(Object.keys(experiments).sort(), ['params-vs-accuracy', 'resnet-degradation', 'vanishing-gradients']);
+test('the experiments are registered; bad flags are usage errors before any training', async () => {
+  assert.deepEqual(Object.keys(experiments).sort(), ['gcn-scaling', 'params-vs-accuracy', 'resnet-degradation', 'vanishing-gradients']);
   for (const e of Object.values(experiments)) {
     const help = formatFlags(e.flags);
     for (const f of ['--out', '--quick', '--data-dir', '--seed']) assert.ok(help.includes(f), f);
