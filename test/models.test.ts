@@ -83,6 +83,6 @@ test('resnet smoke run on Fashion-MNIST beats chance by a wide margin', async ()
   const out = tmp();
   try {
     const s = await trainClassifier(resnetSpec, { maxSteps: 240, batchSize: 16, out, set: { trainLimit: '1920', testLimit: '500', 'model.depth': '8', 'model.widths': '4/8/8', cropPadding: '0', flip: 'false', lr: '0.05', epochs: '2' } });
-    assert.ok(s.value > 0.6, `test accuracy ${s.value}`);
+    assert.ok(s.value > 0.5, `test accuracy ${s.value}`); // chance is 0.1; seen 0.64-0.65 on both backends
   } finally { rmSync(out, { recursive: true, force: true }); }
 });
