@@ -8,6 +8,7 @@ import { crossEntropy, binaryCrossEntropyWithLogits } from '../../ops/loss.ts';
 import { indexSelect } from '../../ops/indexing.ts';
 import { cat } from '../../ops/shape.ts';
 import { Adam } from '../../optim/index.ts';
+import type { Module } from '../../nn/module.ts';
 import { GCN, GAE, normalizedAdjacency, rowNormalize, gcnDefaults, gaeDefaults } from '../../models/gcn.ts';
 import { loadPlanetoid, ensureDataset, type PlanetoidData, type PlanetoidName } from '../../data/index.ts';
 import { writeSafetensors } from '../../io/safetensors.ts';
@@ -39,10 +40,14 @@ export const gcnRecipeDefaults: GcnRecipeConfig = {
   earlyStopping: 10, seeds: 10, seed: 1,
 };
 
-function graphInputs(data: PlanetoidData) {
+/** Row-normalized sparse features (Kipf's preprocess_features). */
+function features(data: PlanetoidData) {
   const f = data.features;
-  const x = rowNormalize(data.numNodes, data.numFeatures, f.indptr, f.indices, f.data);
-  return { x, adj: normalizedAdjacency(data.numNodes, data.edges.row, data.edges.col) };
+  return rowNormalize(data.numNodes, data.numFeatures, f.indptr, f.indices, f.data);
+}
+
+function graphInputs(data: PlanetoidData) {
+  return { x: features(data), adj: normalizedAdjacency(data.numNodes, data.edges.row, data.edges.col) };
 }
 
 const idxTensor = (a: Int32Array) => new Tensor(a, [a.length]);
@@ -89,31 +94,57 @@ function trainOneGcn(data: PlanetoidData, inputs: ReturnType<typeof graphInputs>
   return { model, epochs: epoch, testAccuracy: accuracy(logits, data.labels, data.testIdx) };
 }
 
-async function trainGcn(opts: TrainOptions): Promise<Summary> {
-  if (opts.resume) throw new Error('gcn: runs take seconds; --resume is not supported, start a new run');
-  const cfg = applyOverrides(structuredClone(gcnRecipeDefaults), opts);
-  const run = Run.open('gcn', { out: opts.out, config: cfg });
+interface SeedRun {
+  model: Module;
+  /** Test metrics of this seed, logged as they are. */
+  test: Record<string, number>;
+  steps: number;
+  /** One line for the console. */
+  line: string;
+}
+
+/**
+ * The driver both graph recipes share: independent full-batch runs with seeds seed, seed+1, …, each seed's test
+ * metrics logged, the first seed's weights kept as model.safetensors.
+ */
+async function overSeeds<C extends { dataset: PlanetoidName; seeds: number; seed: number }>(
+  name: string, defaults: C, opts: TrainOptions,
+  one: (data: PlanetoidData, cfg: C, seed: number, log: (m: { epoch: number } & Record<string, number>) => void) => SeedRun,
+) {
+  if (opts.resume) throw new Error(`${name}: runs take seconds; --resume is not supported, start a new run`);
+  const cfg = applyOverrides(structuredClone(defaults), opts);
+  const run = Run.open(name, { out: opts.out, config: cfg });
   const t0 = Date.now();
   await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
   const data = loadPlanetoid(cfg.dataset, { dataDir: opts.dataDir });
-  const inputs = graphInputs(data);
-  const progress = new Progress('gcn', 0);
-  const accs: number[] = [];
-  let totalEpochs = 0;
+  const progress = new Progress(name, 0);
+  const results: SeedRun[] = [];
   for (let s = 0; s < cfg.seeds; s++) {
     const seed = cfg.seed + s;
-    const r = trainOneGcn(data, inputs, cfg, seed, (m) => run.logMetrics({ step: m.epoch, ...m }));
-    accs.push(r.testAccuracy);
-    totalEpochs += r.epochs;
+    const r = one(data, cfg, seed, (m) => run.logMetrics({ step: m.epoch, ...m }));
+    results.push(r);
     if (s === 0) writeSafetensors(run.path('model.safetensors'), Object.fromEntries(r.model.stateDict()));
-    run.logMetrics({ step: r.epochs, epoch: r.epochs, seed, testAccuracy: r.testAccuracy });
-    progress.log(`gcn ${cfg.dataset} seed ${seed}: ${r.epochs} epochs, test accuracy ${(100 * r.testAccuracy).toFixed(1)}%`);
+    run.logMetrics({ step: r.steps, epoch: r.steps, seed, ...r.test });
+    progress.log(`${name} ${cfg.dataset} seed ${seed}: ${r.line}`);
   }
-  const mean = accs.reduce((a, b) => a + b, 0) / accs.length;
-  const std = Math.sqrt(accs.reduce((a, b) => a + (b - mean) ** 2, 0) / accs.length);
+  const common = { dataset: cfg.dataset, backend: backend().name, seed: cfg.seed, seeds: cfg.seeds, run: run.dir };
+  return { cfg, run, results, common, seconds: () => (Date.now() - t0) / 1000 };
+}
+
+const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+
+async function trainGcn(opts: TrainOptions): Promise<Summary> {
+  let inputs: ReturnType<typeof graphInputs> | undefined; // the same graph for every seed: build it once
+  const { run, results, common, seconds } = await overSeeds('gcn', gcnRecipeDefaults, opts, (data, cfg, seed, log) => {
+    const r = trainOneGcn(data, (inputs ??= graphInputs(data)), cfg, seed, log);
+    return { model: r.model, test: { testAccuracy: r.testAccuracy }, steps: r.epochs, line: `${r.epochs} epochs, test accuracy ${(100 * r.testAccuracy).toFixed(1)}%` };
+  });
+  const accs = results.map((r) => r.test.testAccuracy);
+  const m = mean(accs);
+  const std = Math.sqrt(mean(accs.map((a) => (a - m) ** 2)));
   const summary: Summary = {
-    model: 'gcn', dataset: cfg.dataset, metric: 'mean_test_accuracy', value: mean, steps: totalEpochs,
-    seconds: (Date.now() - t0) / 1000, backend: backend().name, seed: cfg.seed, std, seeds: cfg.seeds, accuracies: accs, run: run.dir,
+    model: 'gcn', metric: 'mean_test_accuracy', value: m, steps: results.reduce((t, r) => t + r.steps, 0),
+    seconds: seconds(), std, accuracies: accs, ...common,
   };
   run.writeSummary(summary);
   return summary;
@@ -211,7 +242,7 @@ function trainOneGae(data: PlanetoidData, cfg: GaeRecipeConfig, seed: number, lo
   const row = Int32Array.from([...split.train.src, ...split.train.dst]);
   const col = Int32Array.from([...split.train.dst, ...split.train.src]);
   const adj = normalizedAdjacency(data.numNodes, row, col);
-  const { x } = graphInputs(data);
+  const x = features(data);
   const model = new GAE(data.numFeatures, { hidden: cfg.hidden, latent: cfg.latent });
   const opt = new Adam(model.parameters(), { lr: cfg.lr });
   const nPos = split.train.src.length, nNeg = nPos * cfg.negativesPerPositive;
@@ -240,27 +271,14 @@ function trainOneGae(data: PlanetoidData, cfg: GaeRecipeConfig, seed: number, lo
 }
 
 async function trainGae(opts: TrainOptions): Promise<Summary> {
-  if (opts.resume) throw new Error('gae: runs take seconds; --resume is not supported, start a new run');
-  const cfg = applyOverrides(structuredClone(gaeRecipeDefaults), opts);
-  const run = Run.open('gae', { out: opts.out, config: cfg });
-  const t0 = Date.now();
-  await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
-  const data = loadPlanetoid(cfg.dataset, { dataDir: opts.dataDir });
-  const progress = new Progress('gae', 0);
-  const aucs: number[] = [], aps: number[] = [];
-  for (let s = 0; s < cfg.seeds; s++) {
-    const seed = cfg.seed + s;
-    const r = trainOneGae(data, cfg, seed, (m) => run.logMetrics({ step: m.epoch, ...m }));
-    aucs.push(r.auc); aps.push(r.ap);
-    if (s === 0) writeSafetensors(run.path('model.safetensors'), Object.fromEntries(r.model.stateDict()));
-    run.logMetrics({ step: cfg.epochs, epoch: cfg.epochs, seed, testAuc: r.auc, testAp: r.ap });
-    progress.log(`gae ${cfg.dataset} seed ${seed}: test ROC-AUC ${r.auc.toFixed(4)}, AP ${r.ap.toFixed(4)}`);
-  }
-  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  const { cfg, run, results, common, seconds } = await overSeeds('gae', gaeRecipeDefaults, opts, (data, c, seed, log) => {
+    const r = trainOneGae(data, c, seed, log);
+    return { model: r.model, test: { testAuc: r.auc, testAp: r.ap }, steps: c.epochs, line: `test ROC-AUC ${r.auc.toFixed(4)}, AP ${r.ap.toFixed(4)}` };
+  });
+  const aucs = results.map((r) => r.test.testAuc), aps = results.map((r) => r.test.testAp);
   const summary: Summary = {
-    model: 'gae', dataset: cfg.dataset, metric: 'mean_test_roc_auc', value: mean(aucs), steps: cfg.epochs * cfg.seeds,
-    seconds: (Date.now() - t0) / 1000, backend: backend().name, seed: cfg.seed, averagePrecision: mean(aps),
-    seeds: cfg.seeds, aucs, aps, run: run.dir,
+    model: 'gae', metric: 'mean_test_roc_auc', value: mean(aucs), steps: cfg.epochs * cfg.seeds,
+    seconds: seconds(), averagePrecision: mean(aps), aucs, aps, ...common,
   };
   run.writeSummary(summary);
   return summary;
