@@ -12,6 +12,11 @@ export function erf(x: number): number {
   return x >= 0 ? 1 - r : r - 1;
 }
 
+/** σ(x) = 1/(1+e^−x), written so neither branch overflows. */
+function sigmoid(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
 function unaryFn(op: UnaryOp, a: number, b: number): (x: number) => number {
   switch (op) {
     case 'neg': return (x) => -x;
@@ -26,8 +31,7 @@ function unaryFn(op: UnaryOp, a: number, b: number): (x: number) => number {
     case 'sin': return Math.sin;
     case 'cos': return Math.cos;
     case 'tanh': return Math.tanh;
-    // σ(x) = 1/(1+e^−x), written so neither branch overflows.
-    case 'sigmoid': return (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+    case 'sigmoid': return sigmoid;
     case 'relu': return (x) => (x > 0 ? x : 0);
     case 'leakyRelu': return (x) => (x > 0 ? x : a * x);
     case 'elu': return (x) => (x > 0 ? x : a * (Math.exp(x) - 1));
@@ -63,8 +67,9 @@ function unaryDerivative(op: UnaryOp, a: number, b: number): (x: number, y: numb
     // d/dx xΦ(x) = Φ(x) + x·φ(x)
     case 'gelu': return (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
     // d/dx x·σ(x) = σ(x)(1 + x(1 − σ(x)))
-    case 'silu': return (x) => { const s = 1 / (1 + Math.exp(-x)); return s * (1 + x * (1 - s)); };
-    case 'softplus': return (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+    case 'silu': return (x) => { const s = sigmoid(x); return s * (1 + x * (1 - s)); };
+    // d/dx log(1 + e^x) = σ(x)
+    case 'softplus': return sigmoid;
     case 'powScalar': return (x) => a * Math.pow(x, a - 1);
     case 'clamp': return (x) => (x < a || x > b ? 0 : 1);
   }
