@@ -2,7 +2,7 @@
 // and save → load → identical predictions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as dt from '../src/index.ts';
@@ -11,7 +11,8 @@ import { LeNet5 } from '../src/models/lenet.ts';
 import { ResNet } from '../src/models/resnet.ts';
 import type { Module } from '../src/nn/module.ts';
 import { trainClassifier } from '../src/train/classify.ts';
-import { mlpSpec, lenetSpec, resnetSpec } from '../src/train/recipes/classifiers.ts';
+import { mlpSpec, lenetSpec, resnetSpec, resnet as resnetRecipe } from '../src/train/recipes/classifiers.ts';
+import { Generator } from '../src/random.ts';
 import { writeSafetensors } from '../src/io/safetensors.ts';
 import { loadWeights } from '../src/train/checkpoint.ts';
 
@@ -85,4 +86,49 @@ test('resnet smoke run on Fashion-MNIST beats chance by a wide margin', async ()
     const s = await trainClassifier(resnetSpec, { maxSteps: 240, batchSize: 16, out, set: { trainLimit: '1920', testLimit: '500', 'model.depth': '8', 'model.widths': '4/8/8', cropPadding: '0', flip: 'false', lr: '0.05', epochs: '2' } });
     assert.ok(s.value > 0.5, `test accuracy ${s.value}`); // chance is 0.1; seen 0.64-0.65 on both backends
   } finally { rmSync(out, { recursive: true, force: true }); }
+});
+
+/**
+ * A CIFAR-10-format dataset (binary batches: label byte + 3072 bytes R, G, B planes) whose class is the image's
+ * colour: class c is the RGB triple of c's three bits scaled, plus noise. Only a model that reads all three channels
+ * separates the classes.
+ */
+function writeColourCifar(dir: string, perFile: number, testCount: number): void {
+  const gen = new Generator(5);
+  const file = (name: string, count: number, offset: number) => {
+    const bytes = new Uint8Array(count * 3073);
+    for (let r = 0; r < count; r++) {
+      const label = (r + offset) % 8; // 8 colours = the corners of the RGB cube
+      bytes[r * 3073] = label;
+      for (let ch = 0; ch < 3; ch++) {
+        const base = (label >> ch) & 1 ? 190 : 60;
+        for (let i = 0; i < 1024; i++) bytes[r * 3073 + 1 + ch * 1024 + i] = Math.max(0, Math.min(255, Math.round(base + 40 * gen.normal())));
+      }
+    }
+    writeFileSync(join(dir, name), bytes);
+  };
+  for (let i = 1; i <= 5; i++) file(`data_batch_${i}.bin`, perFile, i);
+  file('test_batch.bin', testCount, 0);
+}
+
+test('resnet trains on CIFAR-10 binary batches (3-channel 32×32) and evaluates from its run directory', async () => {
+  const data = tmp(), out = tmp();
+  try {
+    writeColourCifar(data, 96, 200);
+    const set = { 'model.depth': '8', 'model.widths': '4/8/8', lr: '0.05', epochs: '3' };
+    const s = await trainClassifier(resnetSpec, { batchSize: 16, out, dataDir: data, dataset: 'cifar10', set });
+    assert.equal(s.dataset, 'cifar10');
+    assert.ok(s.value > 0.6, `test accuracy ${s.value}`); // chance is 1/8
+    const cfg = JSON.parse((await import('node:fs')).readFileSync(join(out, 'config.json'), 'utf8'));
+    assert.deepEqual(cfg.mean, [0.4914, 0.4822, 0.4465]);
+    assert.equal(cfg.cropPadding, 4); // the recipe's crop, at CIFAR's padding
+    // eval reads the run's config (depth 8, widths 4/8/8, cifar10) next to the weights
+    const m = await resnetRecipe.evaluate!({ checkpoint: join(out, 'model.safetensors'), dataDir: data });
+    assert.equal(m.test_accuracy, s.value);
+  } finally { rmSync(data, { recursive: true, force: true }); rmSync(out, { recursive: true, force: true }); }
+});
+
+test('a classifier refuses a dataset its input layer does not fit, naming the ones it takes', async () => {
+  await assert.rejects(trainClassifier(lenetSpec, { maxSteps: 1, out: tmp(), dataset: 'cifar10' }), /lenet: unknown dataset 'cifar10' \(this model trains on mnist, fashion-mnist\)/);
+  await assert.rejects(trainClassifier(resnetSpec, { maxSteps: 1, out: tmp(), dataset: 'svhn' }), /resnet: unknown dataset 'svhn' \(this model trains on fashion-mnist, mnist, cifar10\)/);
 });

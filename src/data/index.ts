@@ -10,6 +10,9 @@ export {
 } from './text.ts';
 export { DataLoader, type Dataset, type DataLoaderOptions, type LoaderState } from './loader.ts';
 export { normalize, randomCrop, hflip, randomHorizontalFlip, mapImages, type ImageShape } from './transforms.ts';
+export { cropParams, drawAugmentParams, augmentBatch, type AugmentSpec, type AugmentParams } from './transforms.ts';
+export { Prefetcher, PrefetchStream, prefetch, toShared, type PrefetcherOptions, type IterateOptions, type PrefetchHandler, type PrefetchSetup } from './prefetch.ts';
+export { imageBatchWorker, buildImageBatch, shareImageBatchData, type ImageBatchData, type ImageBatchJob, type ImageBatch } from './image-batch.ts';
 export {
   Vocab, CharTokenizer, wordTokenize, padSequences, bucketByLength, collatePairs, PAD, UNK, BOS, EOS, SPECIALS,
   type VocabOptions, type Padded, type BucketOptions, type PairBatch,
