@@ -187,6 +187,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   dt::registerIndexing(env, exports);
   dt::registerOptim(env, exports);
   dt::registerShape(env, exports);
+  dt::registerRnn(env, exports);
+  dt::registerAttention(env, exports);
   return exports;
 }
 

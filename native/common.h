@@ -130,5 +130,7 @@ void registerNorm(napi_env env, napi_value exports);
 void registerIndexing(napi_env env, napi_value exports);
 void registerOptim(napi_env env, napi_value exports);
 void registerShape(napi_env env, napi_value exports);
+void registerRnn(napi_env env, napi_value exports);
+void registerAttention(napi_env env, napi_value exports);
 
 }  // namespace dt

@@ -3,6 +3,9 @@
 // samples per GEMM when images are small: the column matrix of a chunk of nb samples is K × (nb·P)
 // (K = cIn·kh·kw, P = outH·outW). Chunks are split over the thread pool, each thread running single-threaded
 // GEMMs on its own buffers; a single chunk gets a GEMM split over the threads instead.
+// With g channel groups each group is its own im2col + GEMM over its cIn/g input channels (K = (cIn/g)·kh·kw)
+// and its block of cOut/g weight rows, reading the group's channel slice of every sample in place. Depthwise
+// convolutions (one input channel per group) skip the GEMMs for the plain loops of direct_conv.cc.
 #include <algorithm>
 #include <cstdlib>
 
@@ -13,8 +16,11 @@
 namespace dt {
 
 struct ConvP {
-  int64_t n, cIn, h, w, cOut, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
-  int64_t K() const { return cIn * kh * kw; }
+  int64_t n, cIn, h, w, cOut, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, g;
+  int64_t cInG() const { return cIn / g; }
+  int64_t cOutG() const { return cOut / g; }
+  /** One group's weight row: (cIn/g)·kh·kw. */
+  int64_t K() const { return cInG() * kh * kw; }
   int64_t P() const { return oh * ow; }
   int64_t inSize() const { return cIn * h * w; }
   int64_t outSize() const { return cOut * oh * ow; }
@@ -24,7 +30,7 @@ struct ConvP {
 };
 
 static ConvShape shape(const ConvP& p) {
-  return {p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.oh, p.ow};
+  return {p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.oh, p.ow, p.g};
 }
 
 /** DEEPTEN_CONV=im2col turns the direct kernels off (for comparisons). */
@@ -38,6 +44,9 @@ static ConvP readConv(const Args& A, size_t i) {
   int64_t* f[] = {&p.n, &p.cIn, &p.h, &p.w, &p.cOut, &p.kh, &p.kw, &p.sh, &p.sw, &p.ph, &p.pw, &p.dh, &p.dw, &p.oh, &p.ow};
   for (size_t j = 0; j < 15; j++) *f[j] = A.size(i + j);
   if (p.sh < 1 || p.sw < 1 || p.dh < 1 || p.dw < 1) A.fail("stride and dilation must be >= 1");
+  // groups: an optional 16th parameter, 1 when absent
+  p.g = A.isNull(i + 15) ? 1 : A.size(i + 15);
+  if (p.g < 1 || p.cIn % p.g != 0 || p.cOut % p.g != 0) A.fail("groups must be >= 1 and divide both channel counts");
   return p;
 }
 
@@ -49,10 +58,11 @@ static inline void validRange(int64_t ow, int64_t s, int64_t start, int64_t w, i
   *hi = std::max(*lo, std::min(h, ow));
 }
 
-/** col (K × P, row stride ld): row (c, ki, kj) holds x[c, oy·sh − ph + ki·dh, ox·sw − pw + kj·dw] (0 outside). */
+/** col (K × P, row stride ld): row (c, ki, kj) holds x[c, oy·sh − ph + ki·dh, ox·sw − pw + kj·dw] (0 outside),
+ *  for the cIn/g channels of one group starting at x. */
 static void im2col(const float* x, float* col, int64_t ld, const ConvP& p) {
   const int64_t P = p.P();
-  for (int64_t c = 0; c < p.cIn; c++) {
+  for (int64_t c = 0; c < p.cInG(); c++) {
     const float* plane = x + c * p.h * p.w;
     for (int64_t ki = 0; ki < p.kh; ki++) {
       const int64_t yoff = ki * p.dh - p.ph;
@@ -93,7 +103,7 @@ static void im2col(const float* x, float* col, int64_t ld, const ConvP& p) {
  *  In the flat-shift case the wrapped cells of col are zeroed first (col is scratch) so one contiguous add
  *  per row block does the rest. */
 static void col2im(float* col, float* gx, int64_t ld, const ConvP& p) {
-  for (int64_t c = 0; c < p.cIn; c++) {
+  for (int64_t c = 0; c < p.cInG(); c++) {
     float* plane = gx + c * p.h * p.w;
     for (int64_t ki = 0; ki < p.kh; ki++) {
       const int64_t yoff = ki * p.dh - p.ph;
@@ -166,40 +176,45 @@ static void conv2d(const Args& A) {
   const float* bias = A.f32OrNull(2, p.cOut).p;
   float* y = A.f32(3, p.n * p.outSize()).p;
   if (p.n == 0 || P == 0) return;
-  if (directAllowed() && directConvForward(x, W, bias, y, shape(p))) return;
-  const int64_t nb = chunkSize(p, threads());
+  if (p.g == 1 && directAllowed() && directConvForward(x, W, bias, y, shape(p))) return;
+  if (p.g > 1 && p.cInG() == 1 && directAllowed()) { depthwiseForward(x, W, bias, y, shape(p)); return; }
+  const int64_t nb = chunkSize(p, threads()), cOutG = p.cOutG(), xg = p.cInG() * p.h * p.w;
   const int nt = usedThreads(p.n, nb);
   std::vector<float*> col(nt), tmp(nt);
-  for (int t = 0; t < nt; t++) { col[t] = scratch(t, K * nb * P, 0); tmp[t] = nb > 1 ? scratch(t, p.cOut * nb * P, 1) : nullptr; }
+  for (int t = 0; t < nt; t++) { col[t] = scratch(t, K * nb * P, 0); tmp[t] = nb > 1 ? scratch(t, cOutG * nb * P, 1) : nullptr; }
   forChunks(p.n, nb, [&](int64_t s, int64_t m, int t) {
     const int64_t ld = m * P;
-    for (int64_t j = 0; j < m; j++) im2col(x + (s + j) * p.inSize(), col[t] + j * P, ld, p);
-    if (m == 1) {  // the GEMM writes y directly, on top of the bias
-      float* yi = y + s * p.outSize();
-      if (bias) for (int64_t o = 0; o < p.cOut; o++) std::fill(yi + o * P, yi + (o + 1) * P, bias[o]);
-      sgemm(false, false, p.cOut, P, K, 1.0f, W, K, col[t], P, bias ? 1.0f : 0.0f, yi, P);
-      return;
-    }
-    // T (cOut × m·P) = W (cOut × K) · col (K × m·P); then y[s + j, o, :] = T[o, j·P : (j+1)·P] + bias[o]
-    float* T = tmp[t];
-    sgemm(false, false, p.cOut, ld, K, 1.0f, W, K, col[t], ld, 0.0f, T, ld);
-    for (int64_t j = 0; j < m; j++) {
-      float* yj = y + (s + j) * p.outSize();
-      for (int64_t o = 0; o < p.cOut; o++) {
-        const float* src = T + o * ld + j * P;
-        float* dst = yj + o * P;
-        const float b = bias ? bias[o] : 0.0f;
-        DT_IVDEP for (int64_t q = 0; q < P; q++) dst[q] = src[q] + b;
+    for (int64_t gi = 0; gi < p.g; gi++) {
+      const float* Wg = W + gi * cOutG * K;
+      const float* bg = bias ? bias + gi * cOutG : nullptr;
+      for (int64_t j = 0; j < m; j++) im2col(x + (s + j) * p.inSize() + gi * xg, col[t] + j * P, ld, p);
+      if (m == 1) {  // the GEMM writes y directly, on top of the bias
+        float* yi = y + s * p.outSize() + gi * cOutG * P;
+        if (bg) for (int64_t o = 0; o < cOutG; o++) std::fill(yi + o * P, yi + (o + 1) * P, bg[o]);
+        sgemm(false, false, cOutG, P, K, 1.0f, Wg, K, col[t], P, bg ? 1.0f : 0.0f, yi, P);
+        continue;
+      }
+      // T (cOut/g × m·P) = W_g (cOut/g × K) · col (K × m·P); then y[s + j, o, :] = T[o, j·P : (j+1)·P] + bias[o]
+      float* T = tmp[t];
+      sgemm(false, false, cOutG, ld, K, 1.0f, Wg, K, col[t], ld, 0.0f, T, ld);
+      for (int64_t j = 0; j < m; j++) {
+        float* yj = y + (s + j) * p.outSize() + gi * cOutG * P;
+        for (int64_t o = 0; o < cOutG; o++) {
+          const float* src = T + o * ld + j * P;
+          float* dst = yj + o * P;
+          const float b = bg ? bg[o] : 0.0f;
+          DT_IVDEP for (int64_t q = 0; q < P; q++) dst[q] = src[q] + b;
+        }
       }
     }
   });
 }
 
-/** G (cOut × m·P): the chunk's output gradients side by side, G[o, j·P + q] = gy[s + j, o, q]. */
-static void gatherGrad(const float* gy, float* G, int64_t s, int64_t m, const ConvP& p) {
-  const int64_t P = p.P(), ld = m * P;
+/** G (cOut/g × m·P): group gi's output gradients of the chunk side by side, G[o, j·P + q] = gy[s + j, gi·cOut/g + o, q]. */
+static void gatherGrad(const float* gy, float* G, int64_t s, int64_t m, int64_t gi, const ConvP& p) {
+  const int64_t P = p.P(), ld = m * P, cOutG = p.cOutG();
   for (int64_t j = 0; j < m; j++)
-    for (int64_t o = 0; o < p.cOut; o++) std::memcpy(G + o * ld + j * P, gy + ((s + j) * p.cOut + o) * P, sizeof(float) * P);
+    for (int64_t o = 0; o < cOutG; o++) std::memcpy(G + o * ld + j * P, gy + ((s + j) * p.cOut + gi * cOutG + o) * P, sizeof(float) * P);
 }
 
 // conv2dBackwardInput(gy, w, gx, ...15 params)
@@ -211,19 +226,22 @@ static void conv2dBackwardInput(const Args& A) {
   float* gx = A.f32(2, p.n * p.inSize()).p;
   if (p.n == 0) return;
   if (P == 0) { std::memset(gx, 0, sizeof(float) * p.n * p.inSize()); return; }
-  if (directAllowed() && directConvBackwardInput(gy, W, gx, shape(p))) return;
-  const int64_t nb = chunkSize(p, threads());
+  if (p.g == 1 && directAllowed() && directConvBackwardInput(gy, W, gx, shape(p))) return;
+  if (p.g > 1 && p.cInG() == 1 && directAllowed()) { depthwiseBackwardInput(gy, W, gx, shape(p)); return; }
+  const int64_t nb = chunkSize(p, threads()), cOutG = p.cOutG(), xg = p.cInG() * p.h * p.w;
   const int nt = usedThreads(p.n, nb);
   std::vector<float*> col(nt), tmp(nt);
-  for (int t = 0; t < nt; t++) { col[t] = scratch(t, K * nb * P, 0); tmp[t] = nb > 1 ? scratch(t, p.cOut * nb * P, 1) : nullptr; }
+  for (int t = 0; t < nt; t++) { col[t] = scratch(t, K * nb * P, 0); tmp[t] = nb > 1 ? scratch(t, cOutG * nb * P, 1) : nullptr; }
   forChunks(p.n, nb, [&](int64_t s, int64_t m, int t) {
     const int64_t ld = m * P;
-    const float* G = gy + s * p.outSize();
-    if (m > 1) { gatherGrad(gy, tmp[t], s, m, p); G = tmp[t]; }
-    // col (K × m·P) = Wᵀ (K × cOut) · G (cOut × m·P), then scattered back onto each image
-    sgemm(true, false, K, ld, p.cOut, 1.0f, W, K, G, ld, 0.0f, col[t], ld);
     std::memset(gx + s * p.inSize(), 0, sizeof(float) * m * p.inSize());
-    for (int64_t j = 0; j < m; j++) col2im(col[t] + j * P, gx + (s + j) * p.inSize(), ld, p);
+    for (int64_t gi = 0; gi < p.g; gi++) {
+      const float* G = gy + s * p.outSize() + gi * cOutG * P;
+      if (m > 1) { gatherGrad(gy, tmp[t], s, m, gi, p); G = tmp[t]; }
+      // col (K × m·P) = W_gᵀ (K × cOut/g) · G (cOut/g × m·P), then scattered back onto each image's group slice
+      sgemm(true, false, K, ld, cOutG, 1.0f, W + gi * cOutG * K, K, G, ld, 0.0f, col[t], ld);
+      for (int64_t j = 0; j < m; j++) col2im(col[t] + j * P, gx + (s + j) * p.inSize() + gi * xg, ld, p);
+    }
   });
 }
 
@@ -235,35 +253,38 @@ static void conv2dBackwardWeight(const Args& A) {
   const float* gy = A.f32(1, p.n * p.outSize()).p;
   float* gw = A.f32(2, p.cOut * K).p;
   float* gb = A.f32OrNull(3, p.cOut).p;
-  if (P > 0 && directAllowed() && directConvBackwardWeight(x, gy, gw, gb, shape(p))) return;
-  const int64_t nb = p.n > 0 && P > 0 ? chunkSize(p, threads()) : 1;
+  if (P > 0 && p.g == 1 && directAllowed() && directConvBackwardWeight(x, gy, gw, gb, shape(p))) return;
+  if (P > 0 && p.n > 0 && p.g > 1 && p.cInG() == 1 && directAllowed()) { depthwiseBackwardWeight(x, gy, gw, gb, shape(p)); return; }
+  const int64_t nb = p.n > 0 && P > 0 ? chunkSize(p, threads()) : 1, cOutG = p.cOutG(), xg = p.cInG() * p.h * p.w;
   const int nt = p.n > 0 && P > 0 ? usedThreads(p.n, nb) : 1;
   std::vector<float*> col(nt), tmp(nt), acc(nt);
   std::vector<std::vector<double>> bsum(nt, std::vector<double>(gb ? p.cOut : 0, 0.0));
   std::vector<char> started(nt, 0);
   for (int t = 0; t < nt && p.n > 0 && P > 0; t++) {
     col[t] = scratch(t, K * nb * P, 0);
-    tmp[t] = nb > 1 ? scratch(t, p.cOut * nb * P, 1) : nullptr;
+    tmp[t] = nb > 1 ? scratch(t, cOutG * nb * P, 1) : nullptr;
     acc[t] = t == 0 ? gw : scratch(t, p.cOut * K, 2);  // thread 0 accumulates straight into gw
   }
   if (p.n > 0 && P > 0) {
     forChunks(p.n, nb, [&](int64_t s, int64_t m, int t) {
       const int64_t ld = m * P;
-      for (int64_t j = 0; j < m; j++) im2col(x + (s + j) * p.inSize(), col[t] + j * P, ld, p);
-      const float* G = gy + s * p.outSize();
-      if (m > 1) { gatherGrad(gy, tmp[t], s, m, p); G = tmp[t]; }
-      // gw (+)= G (cOut × m·P) · colᵀ (m·P × K)
-      sgemm(false, true, p.cOut, K, ld, 1.0f, G, ld, col[t], ld, started[t] ? 1.0f : 0.0f, acc[t], K);
-      started[t] = 1;
-      if (gb) {
-        for (int64_t o = 0; o < p.cOut; o++) {
-          const float* r = G + o * ld;
-          double sum = 0;
+      for (int64_t gi = 0; gi < p.g; gi++) {
+        for (int64_t j = 0; j < m; j++) im2col(x + (s + j) * p.inSize() + gi * xg, col[t] + j * P, ld, p);
+        const float* G = gy + s * p.outSize() + gi * cOutG * P;
+        if (m > 1) { gatherGrad(gy, tmp[t], s, m, gi, p); G = tmp[t]; }
+        // gw_g (+)= G (cOut/g × m·P) · colᵀ (m·P × K)
+        sgemm(false, true, cOutG, K, ld, 1.0f, G, ld, col[t], ld, started[t] ? 1.0f : 0.0f, acc[t] + gi * cOutG * K, K);
+        if (gb) {
+          for (int64_t o = 0; o < cOutG; o++) {
+            const float* r = G + o * ld;
+            double sum = 0;
 #pragma omp simd reduction(+ : sum)
-          for (int64_t q = 0; q < ld; q++) sum += r[q];
-          bsum[t][o] += sum;
+            for (int64_t q = 0; q < ld; q++) sum += r[q];
+            bsum[t][gi * cOutG + o] += sum;
+          }
         }
       }
+      started[t] = 1;
     });
   }
   if (!started[0]) std::memset(gw, 0, sizeof(float) * p.cOut * K);

@@ -217,14 +217,14 @@ static void directForward(const float* in, const float* wt, const float* bias, f
 }
 
 bool directConvForward(const float* x, const float* w, const float* bias, float* y, const ConvShape& p) {
-  if (p.sh != p.sw || (p.sh != 1 && p.sh != 2) || p.dh != 1 || p.dw != 1 || p.cOut < L || p.n == 0) return false;
+  if (p.g != 1 || p.sh != p.sw || (p.sh != 1 && p.sh != 2) || p.dh != 1 || p.dw != 1 || p.cOut < L || p.n == 0) return false;
   if (p.oh != (p.h + 2 * p.ph - p.kh) / p.sh + 1 || p.ow != (p.w + 2 * p.pw - p.kw) / p.sw + 1 || p.oh < 1 || p.ow < 1) return false;
   directForward(x, w, bias, y, p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.ph, p.pw, p.sh, false);
   return true;
 }
 
 bool directConvBackwardInput(const float* gy, const float* w, float* gx, const ConvShape& p) {
-  if (p.sh != 1 || p.sw != 1 || p.dh != 1 || p.dw != 1 || p.cIn < L || p.n == 0) return false;
+  if (p.g != 1 || p.sh != 1 || p.sw != 1 || p.dh != 1 || p.dw != 1 || p.cIn < L || p.n == 0) return false;
   if (p.ph > p.kh - 1 || p.pw > p.kw - 1 || p.oh != p.h + 2 * p.ph - p.kh + 1 || p.ow != p.w + 2 * p.pw - p.kw + 1) return false;
   // gx = gy ⋆ rot180(w)ᵀ with padding k − 1 − p: output (n, cIn, h, w)
   directForward(gy, w, nullptr, gx, p.n, p.cOut, p.oh, p.ow, p.cIn, p.kh, p.kw, p.kh - 1 - p.ph, p.kw - 1 - p.pw, 1, true);
@@ -279,7 +279,7 @@ static void bwdWKernels(int V, BwdWTile* k) {
 
 bool directConvBackwardWeight(const float* x, const float* gy, float* gw, float* gb, const ConvShape& p) {
   // few input channels leave most accumulator registers idle: im2col + GEMM does better there
-  if (p.sh != p.sw || (p.sh != 1 && p.sh != 2) || p.dh != 1 || p.dw != 1 || p.kh != p.kw || (p.kh != 3 && p.kh != 5) ||
+  if (p.g != 1 || p.sh != p.sw || (p.sh != 1 && p.sh != 2) || p.dh != 1 || p.dw != 1 || p.kh != p.kw || (p.kh != 3 && p.kh != 5) ||
       p.cOut < L || p.cIn < 4 || p.n == 0) return false;
   if (p.oh != (p.h + 2 * p.ph - p.kh) / p.sh + 1 || p.ow != (p.w + 2 * p.pw - p.kw) / p.sw + 1 || p.oh < 1 || p.ow < 1) return false;
   const int64_t K = p.kh, T = K * K;
@@ -343,6 +343,304 @@ bool directConvBackwardWeight(const float* x, const float* gy, float* gw, float*
     }
   }
   return true;
+}
+
+// ---- depthwise (one input channel per group) ----
+// Output channel o reads input channel c = o / M (M = cOut/g output channels per group). Stride 1 runs on flat
+// zero-padded planes (below); other strides on plain loops over, per tap (ki, kj), the output rows oy ∈ [ylo, yhi)
+// and columns ox ∈ [lo, hi) that read inside the image (the rest read padding, zero):
+//   forward          y[s, o, oy, ox] = b[o] + Σ_{ki,kj} w[o, ki, kj]·x[s, c, oy·sh − ph + ki·dh, ox·sw − pw + kj·dw]
+//   input gradient   gx[s, c, ·] = Σ_{o ∈ group c} Σ_{ki,kj} w[o, ki, kj]·(gy[s, o] scattered back along the same map)
+//   weight gradient  gw[o, ki, kj] = Σ_{s,oy,ox} gy[s, o, oy, ox]·x[s, c, oy·sh − ph + ki·dh, ox·sw − pw + kj·dw]
+
+/** Output positions [lo, hi) along one axis whose input position o·s + start lies inside [0, len). */
+static inline void dwRange(int64_t out, int64_t s, int64_t start, int64_t len, int64_t* lo, int64_t* hi) {
+  const int64_t l = start >= 0 ? 0 : (-start + s - 1) / s;
+  const int64_t h = start >= len ? 0 : (len - 1 - start) / s + 1;
+  *lo = std::min(l, out);
+  *hi = std::max(*lo, std::min(h, out));
+}
+
+/** Planes per parallel task: about 32k multiply-adds each. */
+static size_t dwGrain(const ConvShape& p) { return std::max<size_t>(1, (size_t)(1 << 15) / (size_t)std::max<int64_t>(1, p.oh * p.ow * p.kh * p.kw)); }
+
+static void dwForwardLoops(const float* x, const float* w, const float* bias, float* y, const ConvShape& p) {
+  const int64_t M = p.cOut / p.g, HW = p.h * p.w, P = p.oh * p.ow, T = p.kh * p.kw;
+  parallelFor((size_t)(p.n * p.cOut), dwGrain(p), [&](size_t a, size_t b) {
+    for (size_t pl = a; pl < b; pl++) {
+      const int64_t s = (int64_t)pl / p.cOut, o = (int64_t)pl % p.cOut;
+      const float* xp = x + (s * p.cIn + o / M) * HW;
+      const float* wo = w + o * T;
+      float* yp = y + (int64_t)pl * P;
+      std::fill(yp, yp + P, bias ? bias[o] : 0.0f);
+      for (int64_t ki = 0; ki < p.kh; ki++) {
+        const int64_t yoff = ki * p.dh - p.ph;
+        int64_t ylo, yhi;
+        dwRange(p.oh, p.sh, yoff, p.h, &ylo, &yhi);
+        for (int64_t kj = 0; kj < p.kw; kj++) {
+          const float wv = wo[ki * p.kw + kj];
+          const int64_t xoff = kj * p.dw - p.pw;
+          int64_t lo, hi;
+          dwRange(p.ow, p.sw, xoff, p.w, &lo, &hi);
+          for (int64_t oy = ylo; oy < yhi; oy++) {
+            const float* src = xp + (oy * p.sh + yoff) * p.w + xoff;
+            float* dst = yp + oy * p.ow;
+            if (p.sw == 1) { DT_IVDEP for (int64_t ox = lo; ox < hi; ox++) dst[ox] += wv * src[ox]; }
+            else for (int64_t ox = lo; ox < hi; ox++) dst[ox] += wv * src[ox * p.sw];
+          }
+        }
+      }
+    }
+  });
+}
+
+static void dwBackwardInputLoops(const float* gy, const float* w, float* gx, const ConvShape& p) {
+  const int64_t M = p.cOut / p.g, HW = p.h * p.w, P = p.oh * p.ow, T = p.kh * p.kw;
+  parallelFor((size_t)(p.n * p.cIn), std::max<size_t>(1, dwGrain(p) / (size_t)M), [&](size_t a, size_t b) {
+    for (size_t pl = a; pl < b; pl++) {
+      const int64_t s = (int64_t)pl / p.cIn, c = (int64_t)pl % p.cIn;
+      float* gp = gx + (int64_t)pl * HW;
+      std::fill(gp, gp + HW, 0.0f);
+      for (int64_t o = c * M; o < (c + 1) * M; o++) {
+        const float* gyp = gy + (s * p.cOut + o) * P;
+        const float* wo = w + o * T;
+        for (int64_t ki = 0; ki < p.kh; ki++) {
+          const int64_t yoff = ki * p.dh - p.ph;
+          int64_t ylo, yhi;
+          dwRange(p.oh, p.sh, yoff, p.h, &ylo, &yhi);
+          for (int64_t kj = 0; kj < p.kw; kj++) {
+            const float wv = wo[ki * p.kw + kj];
+            const int64_t xoff = kj * p.dw - p.pw;
+            int64_t lo, hi;
+            dwRange(p.ow, p.sw, xoff, p.w, &lo, &hi);
+            for (int64_t oy = ylo; oy < yhi; oy++) {
+              const float* src = gyp + oy * p.ow;
+              float* dst = gp + (oy * p.sh + yoff) * p.w + xoff;
+              if (p.sw == 1) { DT_IVDEP for (int64_t ox = lo; ox < hi; ox++) dst[ox] += wv * src[ox]; }
+              else for (int64_t ox = lo; ox < hi; ox++) dst[ox * p.sw] += wv * src[ox];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+static void dwBackwardWeightLoops(const float* x, const float* gy, float* gw, float* gb, const ConvShape& p) {
+  const int64_t M = p.cOut / p.g, HW = p.h * p.w, P = p.oh * p.ow, T = p.kh * p.kw;
+  // one output channel per task: its taps sum over every sample, in a fixed order whatever the thread count
+  parallelFor((size_t)p.cOut, 1, [&](size_t a, size_t b) {
+    std::vector<double> acc((size_t)T);
+    for (size_t oi = a; oi < b; oi++) {
+      const int64_t o = (int64_t)oi, c = o / M;
+      std::fill(acc.begin(), acc.end(), 0.0);
+      double bsum = 0;
+      for (int64_t s = 0; s < p.n; s++) {
+        const float* xp = x + (s * p.cIn + c) * HW;
+        const float* gyp = gy + (s * p.cOut + o) * P;
+        for (int64_t ki = 0; ki < p.kh; ki++) {
+          const int64_t yoff = ki * p.dh - p.ph;
+          int64_t ylo, yhi;
+          dwRange(p.oh, p.sh, yoff, p.h, &ylo, &yhi);
+          for (int64_t kj = 0; kj < p.kw; kj++) {
+            const int64_t xoff = kj * p.dw - p.pw;
+            int64_t lo, hi;
+            dwRange(p.ow, p.sw, xoff, p.w, &lo, &hi);
+            float sum = 0.0f;  // one sample's plane in float, the sum over samples in double
+            for (int64_t oy = ylo; oy < yhi; oy++) {
+              const float* src = xp + (oy * p.sh + yoff) * p.w + xoff;
+              const float* g = gyp + oy * p.ow;
+              if (p.sw == 1) {
+#pragma omp simd reduction(+ : sum)
+                for (int64_t ox = lo; ox < hi; ox++) sum += g[ox] * src[ox];
+              } else {
+                for (int64_t ox = lo; ox < hi; ox++) sum += g[ox] * src[ox * p.sw];
+              }
+            }
+            acc[(size_t)(ki * p.kw + kj)] += sum;
+          }
+        }
+        if (gb) {
+          float bs = 0.0f;
+#pragma omp simd reduction(+ : bs)
+          for (int64_t q = 0; q < P; q++) bs += gyp[q];
+          bsum += bs;
+        }
+      }
+      for (int64_t t = 0; t < T; t++) gw[o * T + t] = (float)acc[(size_t)t];
+      if (gb) gb[o] = (float)bsum;
+    }
+  });
+}
+
+// Stride 1 on flat planes: every tap (ki, kj) reads the zero-padded plane (width wp) shifted by the flat offset
+// ki·dh·wp + kj·dw, so computing output rows at the padded width (the wp − ow extra columns are discarded) turns
+// each tap into one long contiguous multiply-add, out[f] = Σ_t w_t·pad[f + off_t] with f = oy·wp + ox, instead
+// of a short loop per row. Buffers carry zero slack so the last, rounded-up vectors read zeros.
+
+/** n rounded up to whole groups of 4 vectors (the correlation's unroll). */
+static inline int64_t roundUp4(int64_t n) { return (n + 4 * L - 1) / (4 * L) * (4 * L); }
+
+/** dst (rows × cols, zero elsewhere up to `total`) = src (sr × sc) with its (0, 0) at (top, left); top and left may
+ *  be negative (src cropped). */
+static void placePlane(const float* src, int64_t sr, int64_t sc, float* dst, int64_t rows, int64_t cols, int64_t top, int64_t left, int64_t total) {
+  std::fill(dst, dst + total, 0.0f);
+  const int64_t c0 = std::max<int64_t>(0, left), c1 = std::min(cols, left + sc);
+  if (c0 >= c1) return;
+  for (int64_t r = std::max<int64_t>(0, top); r < std::min(rows, top + sr); r++) {
+    const float* a = src + (r - top) * sc + (c0 - left);
+    float* d = dst + r * cols + c0;
+    for (int64_t q = 0; q < c1 - c0; q++) d[q] = a[q];
+  }
+}
+
+/** out[f] = init + Σ_j wt[j]·src[j][f] for f < n (a multiple of 4L; every src[j] readable that far). Four
+ *  independent accumulators hide the multiply-add latency. */
+static void flatCorrelate(const float* const* src, const float* wt, int64_t taps, float init, float* out, int64_t n) {
+  for (int64_t f = 0; f < n; f += 4 * L) {
+    vf a0 = vf{} + init, a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t j = 0; j < taps; j++) {
+      const float* q = src[j] + f;
+      const float wj = wt[j];
+      a0 += wj * load(q); a1 += wj * load(q + L); a2 += wj * load(q + 2 * L); a3 += wj * load(q + 3 * L);
+    }
+    store(out + f, a0); store(out + f + L, a1); store(out + f + 2 * L, a2); store(out + f + 3 * L, a3);
+  }
+}
+
+/** acc[j] += Σ_{f<n} g[f]·src[j][f] for NB taps at once (NB accumulators in registers); n a multiple of L. */
+template <int NB>
+static void flatDots(const float* g, const float* const* src, int64_t n, double* acc) {
+  vf a[NB];
+  DT_UNROLL for (int j = 0; j < NB; j++) a[j] = vf{};
+  for (int64_t f = 0; f < n; f += L) {
+    const vf gv = load(g + f);
+    DT_UNROLL for (int j = 0; j < NB; j++) a[j] += gv * load(src[j] + f);
+  }
+  DT_UNROLL for (int j = 0; j < NB; j++) {
+    float t = 0.0f;
+    for (int l = 0; l < L; l++) t += a[j][l];
+    acc[j] += t;
+  }
+}
+
+/** flatDots over any number of taps, eight at a time. */
+static void flatDotsAll(const float* g, const float* const* src, int64_t taps, int64_t n, double* acc) {
+  using Fn = void (*)(const float*, const float* const*, int64_t, double*);
+  static const Fn fns[8] = {&flatDots<1>, &flatDots<2>, &flatDots<3>, &flatDots<4>, &flatDots<5>, &flatDots<6>, &flatDots<7>, &flatDots<8>};
+  for (int64_t j = 0; j < taps; j += 8) fns[std::min<int64_t>(8, taps - j) - 1](g, src + j, n, acc + j);
+}
+
+/** The padded-plane geometry of a stride-1 depthwise forward / weight gradient. */
+struct DwFlat {
+  int64_t hp, wp, n, size;  // padded rows and width, output cells at the padded width (rounded up), buffer floats
+  std::vector<int64_t> off;  // flat offset of each tap
+  explicit DwFlat(const ConvShape& p) {
+    hp = p.h + 2 * p.ph;
+    wp = p.w + 2 * p.pw;
+    n = roundUp4(p.oh * wp);
+    for (int64_t ki = 0; ki < p.kh; ki++)
+      for (int64_t kj = 0; kj < p.kw; kj++) off.push_back(ki * p.dh * wp + kj * p.dw);
+    size = std::max(hp * wp, off.back() + n);
+  }
+};
+
+static size_t flatGrain(int64_t work) { return std::max<size_t>(1, (size_t)(1 << 16) / (size_t)std::max<int64_t>(1, work)); }
+
+static void dwForwardFlat(const float* x, const float* w, const float* bias, float* y, const ConvShape& p) {
+  const int64_t M = p.cOut / p.g, T = p.kh * p.kw, HW = p.h * p.w, P = p.oh * p.ow;
+  const DwFlat F(p);
+  // one task per input plane (sample, channel): padded once, read by its M output channels
+  parallelFor((size_t)(p.n * p.cIn), flatGrain(M * T * F.n), [&](size_t a, size_t b) {
+    std::vector<float> pad((size_t)F.size), tmp((size_t)F.n);
+    std::vector<const float*> src((size_t)T);
+    for (size_t pl = a; pl < b; pl++) {
+      const int64_t s = (int64_t)pl / p.cIn, c = (int64_t)pl % p.cIn;
+      placePlane(x + (int64_t)pl * HW, p.h, p.w, pad.data(), F.hp, F.wp, p.ph, p.pw, F.size);
+      for (int64_t t = 0; t < T; t++) src[(size_t)t] = pad.data() + F.off[(size_t)t];
+      for (int64_t o = c * M; o < (c + 1) * M; o++) {
+        flatCorrelate(src.data(), w + o * T, T, bias ? bias[o] : 0.0f, tmp.data(), F.n);
+        float* yo = y + (s * p.cOut + o) * P;
+        for (int64_t oy = 0; oy < p.oh; oy++) std::copy(tmp.data() + oy * F.wp, tmp.data() + oy * F.wp + p.ow, yo + oy * p.ow);
+      }
+    }
+  });
+}
+
+// The input gradient at stride 1 is the forward correlation of gy, padded so that its (0, 0) sits at
+// ((kh−1)·dh − ph, (kw−1)·dw − pw), with the kernel rotated 180°:
+//   gx[iy, ix] = Σ_{o ∈ group, ki, kj} w[o, ki, kj]·gpad_o[iy + (kh−1−ki)·dh, ix + (kw−1−kj)·dw]
+static void dwBackwardInputFlat(const float* gy, const float* w, float* gx, const ConvShape& p) {
+  const int64_t M = p.cOut / p.g, T = p.kh * p.kw, HW = p.h * p.w, P = p.oh * p.ow;
+  const int64_t hq = p.h + (p.kh - 1) * p.dh, wq = p.w + (p.kw - 1) * p.dw, n = roundUp4(p.h * wq);
+  const int64_t top = (p.kh - 1) * p.dh - p.ph, left = (p.kw - 1) * p.dw - p.pw;
+  const int64_t size = std::max(hq * wq, (p.kh - 1) * p.dh * wq + (p.kw - 1) * p.dw + n);
+  parallelFor((size_t)(p.n * p.cIn), flatGrain(M * T * n), [&](size_t a, size_t b) {
+    std::vector<float> pad((size_t)(M * size)), tmp((size_t)n);
+    std::vector<const float*> src((size_t)(M * T));
+    for (size_t pl = a; pl < b; pl++) {
+      const int64_t s = (int64_t)pl / p.cIn, c = (int64_t)pl % p.cIn;
+      for (int64_t m = 0; m < M; m++) {
+        float* pm = pad.data() + m * size;
+        placePlane(gy + (s * p.cOut + c * M + m) * P, p.oh, p.ow, pm, hq, wq, top, left, size);
+        for (int64_t ki = 0; ki < p.kh; ki++)
+          for (int64_t kj = 0; kj < p.kw; kj++) src[(size_t)(m * T + ki * p.kw + kj)] = pm + (p.kh - 1 - ki) * p.dh * wq + (p.kw - 1 - kj) * p.dw;
+      }
+      // the weights of the group's M output channels are contiguous, [m][ki][kj] as src
+      flatCorrelate(src.data(), w + c * M * T, M * T, 0.0f, tmp.data(), n);
+      float* g = gx + (int64_t)pl * HW;
+      for (int64_t iy = 0; iy < p.h; iy++) std::copy(tmp.data() + iy * wq, tmp.data() + iy * wq + p.w, g + iy * p.w);
+    }
+  });
+}
+
+// gw[o, t] = Σ_s Σ_f gyw_{s,o}[f]·pad_{s,c}[f + off_t], gyw being gy at the padded width with zero extra columns.
+static void dwBackwardWeightFlat(const float* x, const float* gy, float* gw, float* gb, const ConvShape& p) {
+  const int64_t M = p.cOut / p.g, T = p.kh * p.kw, HW = p.h * p.w, P = p.oh * p.ow;
+  const DwFlat F(p);
+  // one task per input channel: its M output channels sum over every sample in a fixed order
+  parallelFor((size_t)p.cIn, 1, [&](size_t a, size_t b) {
+    std::vector<float> pad((size_t)F.size), g((size_t)F.n);
+    std::vector<const float*> src((size_t)T);
+    std::vector<double> acc((size_t)(M * T)), bsum((size_t)M);
+    for (size_t ci = a; ci < b; ci++) {
+      const int64_t c = (int64_t)ci;
+      std::fill(acc.begin(), acc.end(), 0.0);
+      std::fill(bsum.begin(), bsum.end(), 0.0);
+      for (int64_t s = 0; s < p.n; s++) {
+        placePlane(x + (s * p.cIn + c) * HW, p.h, p.w, pad.data(), F.hp, F.wp, p.ph, p.pw, F.size);
+        for (int64_t t = 0; t < T; t++) src[(size_t)t] = pad.data() + F.off[(size_t)t];
+        for (int64_t m = 0; m < M; m++) {
+          const float* gyp = gy + (s * p.cOut + c * M + m) * P;
+          placePlane(gyp, p.oh, p.ow, g.data(), p.oh, F.wp, 0, 0, F.n);
+          flatDotsAll(g.data(), src.data(), T, F.n, acc.data() + m * T);
+          if (gb) {
+            float bs = 0.0f;
+#pragma omp simd reduction(+ : bs)
+            for (int64_t q = 0; q < P; q++) bs += gyp[q];
+            bsum[(size_t)m] += bs;
+          }
+        }
+      }
+      for (int64_t j = 0; j < M * T; j++) gw[c * M * T + j] = (float)acc[(size_t)j];
+      if (gb) for (int64_t m = 0; m < M; m++) gb[c * M + m] = (float)bsum[(size_t)m];
+    }
+  });
+}
+
+void depthwiseForward(const float* x, const float* w, const float* bias, float* y, const ConvShape& p) {
+  if (p.sh == 1 && p.sw == 1) dwForwardFlat(x, w, bias, y, p);
+  else dwForwardLoops(x, w, bias, y, p);
+}
+
+void depthwiseBackwardInput(const float* gy, const float* w, float* gx, const ConvShape& p) {
+  if (p.sh == 1 && p.sw == 1) dwBackwardInputFlat(gy, w, gx, p);
+  else dwBackwardInputLoops(gy, w, gx, p);
+}
+
+void depthwiseBackwardWeight(const float* x, const float* gy, float* gw, float* gb, const ConvShape& p) {
+  if (p.sh == 1 && p.sw == 1) dwBackwardWeightFlat(x, gy, gw, gb, p);
+  else dwBackwardWeightLoops(x, gy, gw, gb, p);
 }
 
 }  // namespace dt

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, tensor, zeros, conv2d, convTranspose2d, maxPool2d, avgPool2d, upsampleNearest2d, adaptiveAvgPool2d } from '../src/index.ts';
+import { Tensor, tensor, zeros, conv2d, convTranspose2d, maxPool2d, avgPool2d, upsampleNearest2d, adaptiveAvgPool2d, cat, nn } from '../src/index.ts';
 import { loadFixtures, replay, gradcheck, randd, assertClose, type FixtureCase } from './helpers.ts';
 
 /** Runs the op a fixture case names, with the options recorded in its meta. */
 function runCase(c: FixtureCase): (...xs: Tensor[]) => Tensor {
   const m = c.meta;
   switch (m.op) {
-    case 'conv2d': return (x, w, b) => conv2d(x, w, b ?? null, { stride: m.stride, padding: m.padding, dilation: m.dilation });
+    case 'conv2d': return (x, w, b) => conv2d(x, w, b ?? null, { stride: m.stride, padding: m.padding, dilation: m.dilation, groups: m.groups });
     case 'convTranspose2d': return (x, w, b) => convTranspose2d(x, w, b ?? null,
-      { stride: m.stride, padding: m.padding, dilation: m.dilation, outputPadding: m.outputPadding });
+      { stride: m.stride, padding: m.padding, dilation: m.dilation, outputPadding: m.outputPadding, groups: m.groups });
     case 'maxPool2d': return (x) => maxPool2d(x, m.kernelSize, { stride: m.stride, padding: m.padding });
     case 'avgPool2d': return (x) => avgPool2d(x, m.kernelSize, { stride: m.stride, padding: m.padding, countIncludePad: m.countIncludePad });
     case 'upsampleNearest2d': return (x) => upsampleNearest2d(x, m.scaleFactor);
@@ -23,6 +23,11 @@ const cases = loadFixtures('conv');
 test('fixtures cover every op', () => {
   const ops = new Set(cases.map((c) => c.meta.op));
   for (const op of ['conv2d', 'convTranspose2d', 'maxPool2d', 'avgPool2d', 'upsampleNearest2d', 'adaptiveAvgPool2d']) assert.ok(ops.has(op), op);
+  // grouped and depthwise cases of both convolutions
+  for (const op of ['conv2d', 'convTranspose2d']) {
+    assert.ok(cases.some((c) => c.meta.op === op && c.meta.groups > 1), `${op} groups`);
+    assert.ok(cases.some((c) => c.meta.op === op && c.meta.groups > 1 && c.meta.groups === c.inputs[0]!.shape.at(-3)), `${op} depthwise`);
+  }
 });
 
 for (const c of cases) {
@@ -52,6 +57,21 @@ test('gradcheck convTranspose2d: DCGAN geometry and a dilated, output-padded cas
     [randd([2, 3, 3, 2], 12), randd([3, 2, 4, 4], 13), randd([2], 14)], { name: 'convTranspose2d k4s2p1' });
   gradcheck((x, w) => convTranspose2d(x, w, null, { stride: [2, 1], padding: 1, dilation: [1, 2], outputPadding: [1, 1] }),
     [randd([1, 2, 3, 3], 15), randd([2, 3, 3, 2], 16)], { name: 'convTranspose2d dilated' });
+});
+
+test('gradcheck conv2d with groups: grouped with stride/padding/dilation, depthwise with a channel multiplier', () => {
+  gradcheck((x, w, b) => conv2d(x, w, b, { stride: [2, 1], padding: [1, 2], dilation: [1, 2], groups: 2 }),
+    [randd([2, 4, 5, 6], 40), randd([6, 2, 3, 2], 41), randd([6], 42)], { name: 'conv2d groups 2' });
+  gradcheck((x, w, b) => conv2d(x, w, b, { padding: 1, groups: 3 }),
+    [randd([2, 3, 4, 4], 43), randd([6, 1, 3, 3], 44), randd([6], 45)], { name: 'conv2d depthwise x2' });
+  gradcheck((x, w) => conv2d(x, w, null, { groups: 2 }), [randd([2, 4, 3, 2], 46), randd([4, 2, 1, 1], 47)], { name: 'conv2d 1x1 groups 2' });
+});
+
+test('gradcheck convTranspose2d with groups (grouped and depthwise)', () => {
+  gradcheck((x, w, b) => convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1, groups: 2 }),
+    [randd([2, 4, 3, 2], 48), randd([4, 3, 3, 3], 49), randd([6], 50)], { name: 'convTranspose2d groups 2' });
+  gradcheck((x, w) => convTranspose2d(x, w, null, { stride: [1, 2], dilation: 2, groups: 3 }),
+    [randd([1, 3, 3, 3], 51), randd([3, 1, 2, 2], 52)], { name: 'convTranspose2d depthwise' });
 });
 
 /** Distinct values spaced 0.1 apart in a shuffled order, so finite differences never cross a tie in a max. */
@@ -136,6 +156,89 @@ test('conv2d in float32 agrees with float64', () => {
   assertClose(conv2d(x.float(), w.float(), b.float(), { padding: 2 }), conv2d(x, w, b, { padding: 2 }), 'conv2d f32 vs f64', 1e-4, 1e-4);
 });
 
+/** Channels [from, to) of an (N, C, H, W) tensor, by a gather (a reference for the group slices). */
+function channels(t: Tensor, from: number, to: number): Tensor {
+  const [n, , h, w] = t.shape, c = t.shape[1], hw = h * w;
+  const out = zeros([n, to - from, h, w], { dtype: t.dtype });
+  for (let a = 0; a < n; a++) for (let ch = from; ch < to; ch++) {
+    for (let i = 0; i < hw; i++) out.data[(a * (to - from) + ch - from) * hw + i] = t.data[(a * c + ch) * hw + i];
+  }
+  return out;
+}
+
+test('grouped conv2d and convTranspose2d equal their groups run separately and concatenated (past the GEMM panels)', () => {
+  // per group K = 15·3·3 = 135 and L = 23·23 = 529 crosses the 512-wide panel; 7 output channels per group
+  const g = 3, x = randd([2, 45, 23, 23], 60), w = randd([21, 15, 3, 3], 61), b = randd([21], 62);
+  const y = conv2d(x, w, b, { padding: 1, groups: g });
+  const parts = [0, 1, 2].map((i) => conv2d(channels(x, 15 * i, 15 * (i + 1)), sliceRows(w, 7 * i, 7 * (i + 1)),
+    sliceRows(b, 7 * i, 7 * (i + 1)), { padding: 1 }));
+  assertClose(y, cat(parts, 1), 'conv2d groups 3 vs per group', 1e-12, 1e-12);
+  // transposed: weight (Cin, Cout/g, kh, kw); group i maps input channels [4i, 4i + 4) to output channels [3i, 3i + 3)
+  const xt = randd([2, 8, 5, 4], 63), wt = randd([8, 3, 3, 2], 64);
+  const yt = convTranspose2d(xt, wt, null, { stride: 2, padding: 1, groups: 2 });
+  const tparts = [0, 1].map((i) => convTranspose2d(channels(xt, 4 * i, 4 * i + 4), sliceRows(wt, 4 * i, 4 * i + 4), null, { stride: 2, padding: 1 }));
+  assertClose(yt, cat(tparts, 1), 'convTranspose2d groups 2 vs per group', 1e-12, 1e-12);
+});
+
+/** Rows [from, to) of the first axis of a contiguous tensor. */
+function sliceRows(t: Tensor, from: number, to: number): Tensor {
+  const row = t.size / t.shape[0];
+  return new Tensor(t.data.slice(from * row, to * row), [to - from, ...t.shape.slice(1)]);
+}
+
+test('grouped conv2d gradients satisfy the adjoint identities, depthwise and grouped', () => {
+  for (const [x, w, groups] of [[randd([3, 8, 9, 7], 65), randd([16, 1, 3, 3], 66), 8], [randd([2, 6, 8, 8], 67), randd([9, 2, 3, 3], 68), 3]] as const) {
+    const y = conv2d(x, w, null, { padding: 1, stride: [1, 2], groups });
+    const g = randd([...y.shape], 69);
+    y.backward(g.detach());
+    const lhs = dot(y, g);
+    assert.ok(Math.abs(dot(x, x.grad!) - lhs) <= 1e-9 * Math.abs(lhs), `groups ${groups}: <x, gx> ${dot(x, x.grad!)} != <y, g> ${lhs}`);
+    assert.ok(Math.abs(dot(w, w.grad!) - lhs) <= 1e-9 * Math.abs(lhs), `groups ${groups}: <w, gw> ${dot(w, w.grad!)} != <y, g> ${lhs}`);
+  }
+});
+
+test('grouped and depthwise conv2d in float32 agree with float64 (the native kernels on that backend)', () => {
+  for (const [xs, ws, groups, opts] of [
+    [[3, 32, 9, 8], [32, 1, 3, 3], 32, { padding: 1 }],             // depthwise, ≥ 16 channels
+    [[2, 8, 9, 9], [16, 1, 3, 3], 8, { stride: 2, padding: 2, dilation: 2 }], // depthwise ×2, strided, dilated
+    [[2, 32, 7, 6], [32, 16, 3, 3], 2, { padding: 1 }],              // 2 groups of 16: not the groups-1 direct kernels
+  ] as const) {
+    const x = randd([...xs], 70), w = randd([...ws], 71), b = randd([ws[0]], 72);
+    const run = (xx: Tensor, ww: Tensor, bb: Tensor) => {
+      const y = conv2d(xx, ww, bb, { ...opts, groups });
+      y.backward(randd([...y.shape], 73).detach().to(xx.dtype));
+      return [y, xx.grad!, ww.grad!, bb.grad!];
+    };
+    const [x32, w32, b32] = [x, w, b].map((t) => { const u = t.float().detach(); u.requiresGrad = true; return u; });
+    const r64 = run(x, w, b), r32 = run(x32, w32, b32);
+    ['forward', 'input gradient', 'weight gradient', 'bias gradient'].forEach((what, i) =>
+      assertClose(r32[i], r64[i], `groups ${groups} ${what} f32 vs f64`, 1e-4, 1e-4));
+  }
+});
+
+test('nn.Conv2d and nn.ConvTranspose2d take groups: weight shapes, fan-in, forward', () => {
+  const c = new nn.Conv2d(6, 9, 3, { groups: 3, padding: 1 });
+  assert.equal(c.groups, 3);
+  assert.deepEqual(c.weight.shape, [9, 2, 3, 3]);
+  // fan_in = (cIn/groups)·k·k = 18: every weight and bias inside ±1/√18
+  const bound = 1 / Math.sqrt(18);
+  assert.ok(Array.from(c.weight.data).every((v) => Math.abs(v) <= bound) && Array.from(c.bias!.data).every((v) => Math.abs(v) <= bound));
+  assert.ok(Array.from(c.weight.data).some((v) => Math.abs(v) > 1 / Math.sqrt(54)), 'init bound uses cIn/groups, not cIn');
+  const x = randd([1, 6, 4, 4], 74).float();
+  assertClose(c.forward(x), conv2d(x, c.weight, c.bias, { padding: 1, groups: 3 }), 'Conv2d groups forward', 0, 0);
+  assert.match(c.toString(), /groups=3/);
+  assert.deepEqual([...c.stateDict().keys()], ['weight', 'bias']);
+  const dw = new nn.Conv2d(4, 4, 3, { groups: 4, bias: false });
+  assert.deepEqual(dw.weight.shape, [4, 1, 3, 3]);
+  const t = new nn.ConvTranspose2d(4, 6, 4, { groups: 2, stride: 2, padding: 1 });
+  assert.deepEqual(t.weight.shape, [4, 3, 4, 4]);
+  assert.deepEqual(t.forward(randd([2, 4, 3, 3], 75).float()).shape, [2, 6, 6, 6]);
+  assert.throws(() => new nn.Conv2d(6, 9, 3, { groups: 4 }), /Conv2d: inChannels 6 is not divisible by groups = 4/);
+  assert.throws(() => new nn.Conv2d(6, 9, 3, { groups: 2 }), /Conv2d: outChannels 9 is not divisible by groups = 2/);
+  assert.throws(() => new nn.ConvTranspose2d(4, 6, 3, { groups: 0 }), /ConvTranspose2d: groups must be a positive integer, got 0/);
+  assert.throws(() => new nn.Conv2d(4, 4, 3, { groups: 1.5 }), /Conv2d: groups must be a positive integer, got 1.5/);
+});
+
 // ---------- bad inputs ----------
 
 test('conv2d rejects bad inputs, naming the op and the shapes', () => {
@@ -152,6 +255,22 @@ test('conv2d rejects bad inputs, naming the op and the shapes', () => {
   assert.throws(() => conv2d(x, w, null, { dilation: 1.5 }), /conv2d: dilation must be a positive integer/);
   assert.throws(() => conv2d(x, zeros([4, 3, 3, 3], { dtype: 'float64' })), /conv2d: dtype mismatch, input float32 \[1, 3, 8, 8\] vs float64 \[4, 3, 3, 3\]/);
   assert.throws(() => conv2d(zeros([1, 3, 8, 8], { dtype: 'int32' }), w), /conv2d: expected float tensors, got int32 of shape \[1, 3, 8, 8\]/);
+});
+
+test('conv2d and convTranspose2d reject bad groups, naming the op and the shapes', () => {
+  const x = zeros([1, 4, 5, 5]);
+  assert.throws(() => conv2d(x, zeros([4, 2, 3, 3]), null, { groups: 0 }), /conv2d: groups must be a positive integer, got 0 \(input \[1, 4, 5, 5\], weight \[4, 2, 3, 3\]\)/);
+  assert.throws(() => conv2d(x, zeros([4, 2, 3, 3]), null, { groups: 1.5 }), /conv2d: groups must be a positive integer, got 1.5/);
+  assert.throws(() => conv2d(x, zeros([6, 1, 3, 3]), null, { groups: 3 }), /conv2d: input channels 4 is not divisible by groups = 3 \(input \[1, 4, 5, 5\], weight \[6, 1, 3, 3\]\)/);
+  assert.throws(() => conv2d(x, zeros([3, 2, 3, 3]), null, { groups: 2 }), /conv2d: output channels \(weight.shape\[0\]\) 3 is not divisible by groups = 2 \(input \[1, 4, 5, 5\], weight \[3, 2, 3, 3\]\)/);
+  assert.throws(() => conv2d(x, zeros([4, 4, 3, 3]), null, { groups: 2 }), /conv2d: input \[1, 4, 5, 5\] has 4 channels, but weight \[4, 4, 3, 3\] expects 8 \(4 per group × groups = 2\)/);
+  assert.throws(() => conv2d(x, zeros([4, 1, 3, 3]), null, { groups: 2 }), /conv2d: input \[1, 4, 5, 5\] has 4 channels, but weight \[4, 1, 3, 3\] expects 2/);
+  assert.throws(() => conv2d(x, zeros([4, 2, 3, 3]), zeros([2]), { groups: 2 }), /conv2d: bias of shape \[2\] does not match weight \[4, 2, 3, 3\]; expected \[4\]/);
+  assert.throws(() => convTranspose2d(x, zeros([4, 3, 3, 3]), null, { groups: -1 }), /convTranspose2d: groups must be a positive integer, got -1/);
+  assert.throws(() => convTranspose2d(x, zeros([4, 3, 3, 3]), null, { groups: 3 }), /convTranspose2d: input channels 4 is not divisible by groups = 3 \(input \[1, 4, 5, 5\], weight \[4, 3, 3, 3\]\)/);
+  assert.throws(() => convTranspose2d(x, zeros([2, 3, 3, 3]), null, { groups: 2 }), /convTranspose2d: input \[1, 4, 5, 5\] has 4 channels, but weight \[2, 3, 3, 3\] expects 2/);
+  // the output has weight.shape[1]·groups = 6 channels
+  assert.throws(() => convTranspose2d(x, zeros([4, 3, 3, 3]), zeros([3]), { groups: 2 }), /convTranspose2d: bias of shape \[3\] does not match weight \[4, 3, 3, 3\]; expected \[6\]/);
 });
 
 test('convTranspose2d rejects bad inputs, naming the op and the shapes', () => {

@@ -541,3 +541,45 @@ describe('native backend', { skip }, () => {
     close(out.subarray(5, 17), a.map(Math.exp), 'exp into a subarray', 1e-6);
   });
 });
+
+test('conv2d with groups: forward, input gradient and weight gradient (depthwise loops and per-group GEMMs)', { skip }, () => {
+  const groupCase = (n: number, cIn: number, h: number, w: number, cOut: number, kh: number, kw: number,
+    s: [number, number], pad: [number, number], dil: [number, number], groups: number): Conv2dParams => ({
+    n, cIn, h, w, cOut, kh, kw, strideH: s[0], strideW: s[1], padH: pad[0], padW: pad[1], dilH: dil[0], dilW: dil[1],
+    outH: Math.floor((h + 2 * pad[0] - dil[0] * (kh - 1) - 1) / s[0]) + 1,
+    outW: Math.floor((w + 2 * pad[1] - dil[1] * (kw - 1) - 1) / s[1]) + 1, groups,
+  });
+  const cases: [Conv2dParams, boolean][] = [
+    // depthwise, ≥ 16 channels, stride 1: shapes the groups-1 direct kernels would take
+    [groupCase(3, 32, 9, 11, 32, 3, 3, [1, 1], [1, 1], [1, 1], 32), true],
+    [groupCase(2, 16, 10, 9, 32, 3, 3, [2, 2], [1, 1], [1, 1], 16), false],  // channel multiplier 2, stride 2
+    [groupCase(2, 5, 9, 8, 5, 3, 2, [1, 2], [2, 1], [2, 1], 5), true],        // dilated, unequal strides
+    [groupCase(1, 3, 12, 13, 6, 5, 5, [1, 1], [2, 2], [1, 1], 3), true],      // one sample
+    [groupCase(3, 8, 7, 6, 8, 3, 3, [1, 1], [0, 0], [1, 2], 8), true],        // no padding, dilated
+    [groupCase(2, 4, 6, 7, 8, 2, 3, [1, 1], [2, 3], [1, 1], 4), false],       // padding beyond the kernel span
+    // grouped GEMMs: ≥ 16 channels per group (stride 1), small images (several samples per GEMM), one sample
+    [groupCase(2, 32, 7, 8, 32, 3, 3, [1, 1], [1, 1], [1, 1], 2), true],
+    [groupCase(6, 8, 5, 5, 12, 3, 3, [1, 1], [1, 1], [1, 1], 4), true],
+    [groupCase(1, 6, 9, 7, 9, 3, 2, [2, 1], [1, 0], [1, 2], 3), false],
+    [groupCase(5, 4, 6, 5, 6, 1, 1, [1, 1], [0, 0], [1, 1], 2), true],        // 1×1
+    [groupCase(3, 20, 6, 6, 16, 5, 5, [2, 2], [2, 2], [1, 1], 4), false],
+  ];
+  for (const [p, withBias] of cases) {
+    const K = (p.cIn / p.groups!) * p.kh * p.kw;
+    const x = randn(p.n * p.cIn * p.h * p.w), w = randn(p.cOut * K);
+    const bias = withBias ? randn(p.cOut) : null;
+    const y = randn(p.n * p.cOut * p.outH * p.outW), gy = randn(y.length);
+    const what = `grouped conv ${JSON.stringify(p)}`;
+    const [[, , , yn], [, , , yj]] = both([x, w, bias, y] as const, (be, a, b, c, d) => be.conv2d(a, b, c, d, p));
+    close(yn, yj, `${what} forward`);
+    const [[, , gxn], [, , gxj]] = both([gy, w, randn(x.length)] as const, (be, a, b, c) => be.conv2dBackwardInput(a, b, c, p));
+    close(gxn, gxj, `${what} input gradient`);
+    const gb = withBias ? randn(p.cOut) : null;
+    const [[, , gwn, gbn], [, , gwj, gbj]] = both([x, gy, randn(w.length), gb] as const, (be, a, b, c, d) => be.conv2dBackwardWeight(a, b, c, d, p));
+    close(gwn, gwj, `${what} weight gradient`);
+    if (gb) close(gbn as Float32Array, gbj as Float32Array, `${what} bias gradient`);
+  }
+  // the addon checks groups itself
+  const bad = groupCase(1, 4, 5, 5, 6, 3, 3, [1, 1], [0, 0], [1, 1], 3);
+  assert.throws(() => N().conv2d(randn(100), randn(72), null, new Float32Array(54), bad), /groups must be >= 1 and divide both channel counts/);
+});

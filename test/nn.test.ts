@@ -552,7 +552,7 @@ describe('other layers', () => {
     assert.throws(() => nn.Embedding.fromPretrained(zeros([3])), /Embedding.fromPretrained: expected a 2-D float tensor, got float32 of shape \[3\]/);
     assert.throws(() => new nn.Embedding(5, 2).forward(zeros([3])), /Embedding: indices must be int32, got float32 of shape \[3\]/);
     assert.throws(() => new nn.Embedding(5, 2, { paddingIdx: 5 }), /Embedding: paddingIdx 5 must be within \[-5, 5\)/);
-    assert.throws(() => new nn.Conv2d(2, 3, 3, { groups: 2 }), /Conv2d: only groups = 1 is supported, got 2/);
+    assert.throws(() => new nn.Conv2d(2, 3, 3, { groups: 2 }), /Conv2d: outChannels 3 is not divisible by groups = 2/);
     assert.throws(() => new nn.Conv2d(2, 3, [3, 0]), /Conv2d: kernelSize must be positive/);
     assert.throws(() => new nn.Conv2d(2, 3, 3).forward(zeros([1, 4, 5, 5])), /conv2d/);
   });

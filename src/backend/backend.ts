@@ -12,6 +12,8 @@ import type { NormKernels } from './kernels/norm.ts';
 import type { IndexKernels } from './kernels/indexing.ts';
 import type { SparseKernels } from './kernels/sparse.ts';
 import type { OptimKernels } from './kernels/optim.ts';
+import type { RnnKernels } from './kernels/rnn.ts';
+import type { AttentionKernels } from './kernels/attention.ts';
 
 export interface BackendInfo {
   name: string;
@@ -22,7 +24,7 @@ export interface BackendInfo {
 
 export interface Backend
   extends ElementwiseKernels, ShapeKernels, ReduceKernels, MatmulKernels, ConvKernels, PoolKernels,
-  SoftmaxKernels, NormKernels, IndexKernels, SparseKernels, OptimKernels {
+  SoftmaxKernels, NormKernels, IndexKernels, SparseKernels, OptimKernels, RnnKernels, AttentionKernels {
   readonly name: 'js' | 'native';
   info(): BackendInfo;
 }

@@ -14,7 +14,7 @@ import { jsBackend as js } from './js/index.ts';
 
 type F32 = Float32Array;
 type I32 = Int32Array;
-type ConvArgs = [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+type ConvArgs = [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
 type PoolArgs = [number, number, number, number, number, number, number, number, number, number, number, number];
 
 /** The functions native/*.cc export (argument order as in their comments there). */
@@ -57,6 +57,10 @@ export interface Addon {
   adamStep(p: F32, g: F32, m: F32, v: F32, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number,
     decoupled: boolean, step: number): void;
   copyStrided(src: F32 | I32, srcOffset: number, dst: F32 | I32, dstOffset: number, meta: I32): void;
+  lstmCellForward(gates: F32, bias: F32 | null, cPrev: F32, c: F32, h: F32, B: number, H: number): void;
+  lstmCellBackward(gates: F32, c: F32, cPrev: F32, dhOut: F32, dhRec: F32 | null, dc: F32, dGates: F32, B: number, H: number): void;
+  attentionSoftmax(s: F32, p: F32, bias: F32 | null, mask: F32 | I32 | null, padding: F32 | I32 | null, meta: I32, scale: number): void;
+  attentionSoftmaxBackward(p: F32, gp: F32, keep: F32 | null, gs: F32, rows: number, S: number, scale: number): void;
 }
 
 /** The native backend plus a thread-count control (for benchmarks; the default is every available core). */
@@ -139,7 +143,7 @@ const words = (a: Storage, b: Storage): boolean =>
   (a instanceof Float32Array && b instanceof Float32Array) || (a instanceof Int32Array && b instanceof Int32Array);
 
 const convArgs = (p: Conv2dParams): ConvArgs => [p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.strideH, p.strideW, p.padH, p.padW,
-  p.dilH, p.dilW, p.outH, p.outW];
+  p.dilH, p.dilW, p.outH, p.outW, p.groups ?? 1];
 const poolArgs = (p: Pool2dParams): PoolArgs => [p.n, p.c, p.h, p.w, p.kh, p.kw, p.strideH, p.strideW, p.padH, p.padW, p.outH, p.outW];
 
 /** The Backend over a loaded addon. */
@@ -292,6 +296,29 @@ export function nativeBackend(addon: Addon): NativeBackend {
     adamStep(p, g, m, v, lr, beta1, beta2, eps, weightDecay, decoupled, step) {
       if (f32(p) && f32(g) && f32(m) && f32(v)) addon.adamStep(p, g, m, v, lr, beta1, beta2, eps, weightDecay, decoupled, step);
       else js.adamStep(p, g, m, v, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+    },
+
+    lstmCellForward(gates, bias, cPrev, c, h, B, H) {
+      if (f32(gates) && f32n(bias) && f32(cPrev) && f32(c) && f32(h)) addon.lstmCellForward(gates, bias, cPrev, c, h, B, H);
+      else js.lstmCellForward(gates, bias, cPrev, c, h, B, H);
+    },
+    lstmCellBackward(gates, c, cPrev, dhOut, dhRec, dc, dGates, B, H) {
+      if (f32(gates) && f32(c) && f32(cPrev) && f32(dhOut) && f32n(dhRec) && f32(dc) && f32(dGates)) {
+        addon.lstmCellBackward(gates, c, cPrev, dhOut, dhRec, dc, dGates, B, H);
+      } else js.lstmCellBackward(gates, c, cPrev, dhOut, dhRec, dc, dGates, B, H);
+    },
+
+    attentionSoftmax(s, p, bias, mask, padding, q) {
+      // masks of 4-byte elements (Float32Array or Int32Array) go native; meta: sizes, flags, then 3×4 strides
+      const word = (m: Storage | null) => m === null || m instanceof Float32Array || m instanceof Int32Array;
+      if (!(f32(s) && f32(p) && f32n(bias) && word(mask) && word(padding))) return js.attentionSoftmax(s, p, bias, mask, padding, q);
+      meta[0] = q.d0; meta[1] = q.d1; meta[2] = q.L; meta[3] = q.S; meta[4] = q.causal ? 1 : 0; meta[5] = q.maskKeepsNonZero ? 1 : 0;
+      for (let i = 0; i < 4; i++) { meta[6 + i] = q.biasStrides[i]; meta[10 + i] = q.maskStrides[i]; meta[14 + i] = q.paddingStrides[i]; }
+      addon.attentionSoftmax(s, p, bias, mask as F32 | I32 | null, padding as F32 | I32 | null, meta, q.scale);
+    },
+    attentionSoftmaxBackward(p, gp, keep, gs, rows, S, scale) {
+      if (f32(p) && f32(gp) && f32n(keep) && f32(gs)) addon.attentionSoftmaxBackward(p, gp, keep, gs, rows, S, scale);
+      else js.attentionSoftmaxBackward(p, gp, keep, gs, rows, S, scale);
     },
 
     copyStrided(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape) {

@@ -3,29 +3,21 @@
 // as Linear) and math: per head softmax(q·kᵀ/√d + mask)·v, heads concatenated, then out_proj.
 //
 // Masks (our choice, documented here and on the options): keyPaddingMask and attnMask are BOOLEAN-STYLE —
-// any dtype, a non-zero entry means "masked" (score → −3.4e38, i.e. weight 0), zero means "attend". This is torch's bool-mask
-// meaning, and it also reads torch's additive {0, −∞} float masks correctly (−∞ is non-zero). Additive biases
-// with other values go in attnBias, which is added to the scores (and is differentiable).
-import { Tensor } from '../tensor.ts';
-import { empty, shapeStr } from '../backend/types.ts';
-import type { Generator } from '../random.ts';
-import { add, mul } from '../ops/elementwise.ts';
+// any dtype, a non-zero entry means "masked" (score → −3.4e38, the most negative float32, so weight 0), zero means
+// "attend". This is torch's bool-mask meaning, and it also reads torch's additive {0, −∞} float masks correctly
+// (−∞ is non-zero). The score is finite, not −∞, so anomaly mode stays usable with masks; a fully masked row gets
+// uniform weights instead of PyTorch's NaN. Additive biases with other values go in attnBias, which is added to the
+// scores (and is differentiable).
+import type { Tensor } from '../tensor.ts';
+import { shapeStr } from '../backend/types.ts';
+import { defaultGenerator, type Generator } from '../random.ts';
 import { mean } from '../ops/reduce.ts';
-import { narrow, permute, reshape, squeeze, transpose, unsqueeze } from '../ops/shape.ts';
-import { matmul } from '../ops/matmul.ts';
-import { softmax } from '../ops/softmax.ts';
-import { dropout } from '../ops/dropout.ts';
+import { narrow, permute, reshape, squeeze } from '../ops/shape.ts';
+import { attentionCore, type AttentionOperand } from '../ops/attention.ts';
 import { Module, type Parameter } from './module.ts';
 import { Linear, linear } from './linear.ts';
 import { constant_, xavierUniform_ } from './init.ts';
 import { checkPositiveInt, emptyParam, type FactoryOptions } from './util.ts';
-
-/**
- * The score added at masked positions: the most negative float32, not −∞, so anomaly mode (which rejects ±∞)
- * stays usable with masks. exp of it underflows to exactly 0, so partly masked rows match PyTorch; a fully
- * masked row gets uniform weights instead of PyTorch's NaN.
- */
-const MASKED = -3.4028234663852886e38;
 
 export interface MultiheadAttentionOptions extends FactoryOptions {
   /** Dropout on the attention weights, in training mode. */
@@ -90,6 +82,10 @@ export class MultiheadAttention extends Module {
   /**
    * query (L, B, E), key and value (S, B, E) — (B, ·, E) when batchFirst, (·, E) unbatched — → [output like query,
    * weights (B, L, S) averaged over heads, or null when needWeights is false].
+   *
+   * Heads are laid out (head, batch, position, headDim), which one permute copy makes straight from the projection
+   * in either input layout; attention is one fused op over the nH·B matrices (ops/attention.ts). Self-attention
+   * (query, key and value the same tensor) projects q, k and v with ONE GEMM and hands attention the packed result.
    */
   forward(query: Tensor, key: Tensor, value: Tensor, opts: AttentionForwardOptions = {}): [Tensor, Tensor | null] {
     const E = this.embedDim, nH = this.numHeads, d = this.headDim;
@@ -97,72 +93,69 @@ export class MultiheadAttention extends Module {
     const nd = query.ndim;
     if ((nd !== 2 && nd !== 3) || key.ndim !== nd || value.ndim !== nd) throw new Error(`MultiheadAttention: query, key and value must all be 3-D (or all 2-D unbatched), got ${desc()}`);
     for (const t of [query, key, value]) if (t.shape[nd - 1] !== E) throw new Error(`MultiheadAttention: expected embedding size ${E} in the last dim, got ${desc()}`);
-    const unbatched = nd === 2;
-    const toSeqFirst = (t: Tensor) => (unbatched ? unsqueeze(t, 1) : this.batchFirst ? transpose(t, 0, 1) : t);
-    const q = toSeqFirst(query), k = toSeqFirst(key), v = toSeqFirst(value);
-    const [L, B] = q.shape, S = k.shape[0];
-    if (k.shape[1] !== B || v.shape[1] !== B || v.shape[0] !== S) throw new Error(`MultiheadAttention: batch sizes or key/value lengths disagree: ${desc()}`);
-
-    // input projections: rows [0, E) of in_proj are W_q, [E, 2E) W_k, [2E, 3E) W_v
-    const W = this.in_proj_weight, b = this.in_proj_bias;
-    const proj = (x: Tensor, i: number) => linear(x, narrow(W, 0, i * E, E), b ? narrow(b, 0, i * E, E) : null);
-    // (L, B, E) → (B, nH, L, d); q is scaled by 1/√d before the product, as PyTorch does
-    const qh = mul(permute(reshape(proj(q, 0), [L, B, nH, d]), [1, 2, 0, 3]), 1 / Math.sqrt(d));
-    const khT = permute(reshape(proj(k, 1), [S, B, nH, d]), [1, 2, 3, 0]); // (B, nH, d, S)
-    const vh = permute(reshape(proj(v, 2), [S, B, nH, d]), [1, 2, 0, 3]); // (B, nH, S, d)
-
-    let scores = matmul(qh, khT); // (B, nH, L, S)
-    const mask = this.maskTensor(opts, L, S, B, unbatched, q.dtype);
-    if (mask) scores = add(scores, mask);
-    if (opts.attnBias) scores = add(scores, this.headShaped('attnBias', opts.attnBias, L, S, B, unbatched));
-    let attn = softmax(scores, -1);
-    if (this.dropout > 0 && this.training) attn = dropout(attn, this.dropout, true, this.dropoutGenerator);
-
-    const o = reshape(permute(matmul(attn, vh), [2, 0, 1, 3]), [L, B, E]); // heads concatenated per position
-    let out = this.out_proj.forward(o);
-    out = unbatched ? squeeze(out, 1) : this.batchFirst ? transpose(out, 0, 1) : out;
-    if (!(opts.needWeights ?? true)) return [out, null];
-    let weights = (opts.averageAttnWeights ?? true) ? mean(attn, 1) : attn;
-    if (unbatched) weights = squeeze(weights, 0);
-    return [out, weights];
-  }
-
-  /** attnMask/attnBias as (1 | B, 1 | nH, L, S), from (L, S) or (B·nH, L, S) ((nH, L, S) unbatched). */
-  private headShaped(what: string, m: Tensor, L: number, S: number, B: number, unbatched: boolean): Tensor {
-    if (m.ndim === 2 && m.shape[0] === L && m.shape[1] === S) return reshape(m, [1, 1, L, S]);
-    const n = unbatched ? this.numHeads : B * this.numHeads;
-    if (m.ndim === 3 && m.shape[0] === n && m.shape[1] === L && m.shape[2] === S) return reshape(m, [B, this.numHeads, L, S]);
-    throw new Error(`MultiheadAttention: ${what} must be (${L}, ${S}) or (${n}, ${L}, ${S}), got ${shapeStr(m.shape)}`);
-  }
-
-  /** The additive mask (0 or MASKED) combining keyPaddingMask, attnMask and isCausal; null when there is none. */
-  private maskTensor(opts: AttentionForwardOptions, L: number, S: number, B: number, unbatched: boolean, dtype: 'float32' | 'float64' | 'int32'): Tensor | null {
-    const kpm = opts.keyPaddingMask ?? null, causal = opts.isCausal ?? false;
-    const am = opts.attnMask ? this.headShaped('attnMask', opts.attnMask, L, S, B, unbatched) : null;
-    if (!kpm && !am && !causal) return null;
+    const unbatched = nd === 2, bf = this.batchFirst && !unbatched;
+    // (length, batch) of each input, whatever its layout
+    const lenBatch = (t: Tensor): [number, number] => (unbatched ? [t.shape[0], 1] : bf ? [t.shape[1], t.shape[0]] : [t.shape[0], t.shape[1]]);
+    const [L, B] = lenBatch(query), [S, Bk] = lenBatch(key), [Sv, Bv] = lenBatch(value);
+    if (Bk !== B || Bv !== B || Sv !== S) throw new Error(`MultiheadAttention: batch sizes or key/value lengths disagree: ${desc()}`);
+    const kpm = opts.keyPaddingMask ?? null;
     if (kpm) {
       const want = unbatched ? [S] : [B, S];
       if (kpm.ndim !== want.length || kpm.shape.some((x, i) => x !== want[i])) {
         throw new Error(`MultiheadAttention: keyPaddingMask must be ${shapeStr(want)}, got ${shapeStr(kpm.shape)}`);
       }
     }
-    const Bm = kpm || (am && am.shape[0] > 1) ? B : 1, Hm = am && am.shape[1] > 1 ? this.numHeads : 1, Lm = am || causal ? L : 1;
-    const amB = am && am.shape[0] > 1, amH = am && am.shape[1] > 1;
-    const out = new Tensor(empty(dtype, Bm * Hm * Lm * S), [Bm, Hm, Lm, S]);
-    const o = out.data;
-    let idx = 0;
-    for (let b = 0; b < Bm; b++) {
-      for (let h = 0; h < Hm; h++) {
-        for (let i = 0; i < Lm; i++) {
-          const aRow = am ? (((amB ? b : 0) * (amH ? this.numHeads : 1) + (amH ? h : 0)) * L + i) * S : 0;
-          for (let j = 0; j < S; j++, idx++) {
-            const masked = (kpm !== null && kpm.data[b * S + j] !== 0) || (am !== null && am.data[aRow + j] !== 0) || (causal && j > i);
-            o[idx] = masked ? MASKED : 0;
-          }
-        }
-      }
+    const am = opts.attnMask ? this.headShaped('attnMask', opts.attnMask, L, S, B, unbatched) : null;
+    const ab = opts.attnBias ? this.headShaped('attnBias', opts.attnBias, L, S, B, unbatched) : null;
+    if (ab && ab.t.dtype !== query.dtype) throw new Error(`MultiheadAttention: attnBias must be ${query.dtype} like the query, got ${ab.t.dtype}`);
+
+    // projection (…, groups·E) → (groups, nH, B, len, d): rows [0, E) of in_proj are W_q, [E, 2E) W_k, [2E, 3E) W_v
+    const W = this.in_proj_weight, b = this.in_proj_bias;
+    const project = (x: Tensor, first: number, groups: number, len: number) => {
+      const all = first === 0 && groups === 3;
+      const y = linear(x, all ? W : narrow(W, 0, first * E, groups * E), b ? (all ? b : narrow(b, 0, first * E, groups * E)) : null);
+      return bf ? permute(reshape(y, [B, len, groups, nH, d]), [2, 3, 0, 1, 4]) : permute(reshape(y, [len, B, groups, nH, d]), [2, 3, 1, 0, 4]);
+    };
+    const G = nH * B; // attention matrices, head-major: matrix h·B + b
+    let inputs: Tensor[], operands: AttentionOperand[];
+    if (query === key && key === value) {
+      inputs = [project(query, 0, 3, L)];
+      operands = [{ slot: 0, offset: 0 }, { slot: 0, offset: G * L * d }, { slot: 0, offset: 2 * G * L * d }];
+    } else if (key === value) {
+      inputs = [project(query, 0, 1, L), project(key, 1, 2, S)];
+      operands = [{ slot: 0, offset: 0 }, { slot: 1, offset: 0 }, { slot: 1, offset: G * S * d }];
+    } else {
+      inputs = [project(query, 0, 1, L), project(key, 1, 1, S), project(value, 2, 1, S)];
+      operands = [{ slot: 0, offset: 0 }, { slot: 1, offset: 0 }, { slot: 2, offset: 0 }];
     }
-    return out;
+
+    const [o, w] = attentionCore('MultiheadAttention', inputs, operands[0], operands[1], operands[2], {
+      d0: nH, d1: B, L, S, E: d, Ev: d, scale: 1 / Math.sqrt(d), causal: opts.isCausal ?? false,
+      bias: ab?.t ?? null, biasStrides: ab?.strides ?? [],
+      mask: am?.t ?? null, maskStrides: am?.strides ?? [], maskKeepsNonZero: false,
+      padding: kpm, paddingStrides: [0, S, 0, 1],
+      dropoutP: this.training ? this.dropout : 0, generator: this.dropoutGenerator ?? defaultGenerator,
+      needWeights: opts.needWeights ?? true,
+    });
+
+    // (nH, B, L, d) → (B, L, nH, d) or (L, B, nH, d): heads concatenated per position, in the input's layout
+    const merged = reshape(permute(o, bf ? [1, 2, 0, 3] : [2, 1, 0, 3]), unbatched ? [L, E] : bf ? [B, L, E] : [L, B, E]);
+    const out = this.out_proj.forward(merged);
+    if (!w) return [out, null];
+    let weights = (opts.averageAttnWeights ?? true) ? mean(w, 0) : permute(w, [1, 0, 2, 3]); // (B, L, S) or (B, nH, L, S)
+    if (unbatched) weights = squeeze(weights, 0);
+    return [out, weights];
+  }
+
+  /**
+   * attnMask/attnBias (L, S), or (B·nH, L, S) in torch's batch-major order ((nH, L, S) unbatched), with its element
+   * strides over the (head, batch, L, S) axes attention runs on.
+   */
+  private headShaped(what: string, m: Tensor, L: number, S: number, B: number, unbatched: boolean): { t: Tensor; strides: number[] } {
+    if (m.ndim === 2 && m.shape[0] === L && m.shape[1] === S) return { t: m, strides: [0, 0, S, 1] };
+    const n = unbatched ? this.numHeads : B * this.numHeads;
+    if (m.ndim === 3 && m.shape[0] === n && m.shape[1] === L && m.shape[2] === S) return { t: m, strides: [L * S, this.numHeads * L * S, S, 1] };
+    throw new Error(`MultiheadAttention: ${what} must be (${L}, ${S}) or (${n}, ${L}, ${S}), got ${shapeStr(m.shape)}`);
   }
 
   override extraRepr(): string {

@@ -1,6 +1,7 @@
-// Conv2d and ConvTranspose2d (groups = 1, zero padding), with PyTorch's default initialisation:
+// Conv2d and ConvTranspose2d (zero padding, channel groups), with PyTorch's default initialisation:
 // weight ~ kaiming_uniform(a=√5) = U(±1/√fan_in), bias ~ U(±1/√fan_in), where fan_in is weight.shape[1]·kh·kw
-// (cIn·kh·kw for a convolution; cOut·kh·kw for a transposed one, whose weight is (cIn, cOut, kh, kw)).
+// ((cIn/groups)·kh·kw for a convolution, whose weight is (cOut, cIn/groups, kh, kw); (cOut/groups)·kh·kw for a
+// transposed one, whose weight is (cIn, cOut/groups, kh, kw)).
 import type { Tensor } from '../tensor.ts';
 import { conv2d, convTranspose2d } from '../ops/conv.ts';
 import { Module, type Parameter } from './module.ts';
@@ -13,7 +14,7 @@ export interface Conv2dOptions extends FactoryOptions {
   stride?: IntPair;
   padding?: IntPair;
   dilation?: IntPair;
-  /** Only 1 is supported (the conv op has no groups). */
+  /** Channel groups (default 1); must divide inChannels and outChannels. groups = inChannels is depthwise. */
   groups?: number;
   bias?: boolean;
 }
@@ -29,6 +30,7 @@ abstract class ConvNd extends Module {
   readonly stride: [number, number];
   readonly padding: [number, number];
   readonly dilation: [number, number];
+  readonly groups: number;
   weight: Parameter;
   bias: Parameter | null;
 
@@ -36,7 +38,12 @@ abstract class ConvNd extends Module {
     super();
     checkPositiveInt(layer, 'inChannels', inChannels);
     checkPositiveInt(layer, 'outChannels', outChannels);
-    if ((opts.groups ?? 1) !== 1) throw new Error(`${layer}: only groups = 1 is supported, got ${opts.groups}`);
+    const groups = opts.groups ?? 1;
+    checkPositiveInt(layer, 'groups', groups);
+    for (const [what, c] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+      if (c % groups !== 0) throw new Error(`${layer}: ${what} ${c} is not divisible by groups = ${groups}`);
+    }
+    this.groups = groups;
     this.inChannels = inChannels;
     this.outChannels = outChannels;
     this.kernelSize = pair(layer, 'kernelSize', kernelSize);
@@ -47,7 +54,7 @@ abstract class ConvNd extends Module {
       if (v[0] < 1 || v[1] < 1) throw new Error(`${layer}: ${what} must be positive, got ${JSON.stringify(v)}`);
     }
     const [kh, kw] = this.kernelSize;
-    this.weight = emptyParam(transposed ? [inChannels, outChannels, kh, kw] : [outChannels, inChannels, kh, kw], opts);
+    this.weight = emptyParam(transposed ? [inChannels, outChannels / groups, kh, kw] : [outChannels, inChannels / groups, kh, kw], opts);
     this.bias = (opts.bias ?? true) ? emptyParam([outChannels], opts) : null;
     this.resetParameters(opts);
   }
@@ -58,22 +65,23 @@ abstract class ConvNd extends Module {
 
   override extraRepr(): string {
     return `${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize}), stride=(${this.stride}), padding=(${this.padding})` +
-      `${this.dilation.some((d) => d !== 1) ? `, dilation=(${this.dilation})` : ''}${this.bias ? '' : ', bias=False'}`;
+      `${this.dilation.some((d) => d !== 1) ? `, dilation=(${this.dilation})` : ''}${this.groups !== 1 ? `, groups=${this.groups}` : ''}` +
+      `${this.bias ? '' : ', bias=False'}`;
   }
 }
 
-/** y = x ⋆ W + b for x (N, cIn, H, W) or (cIn, H, W); W (cOut, cIn, kh, kw). */
+/** y = x ⋆ W + b for x (N, cIn, H, W) or (cIn, H, W); W (cOut, cIn/groups, kh, kw). */
 export class Conv2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: IntPair, opts: Conv2dOptions = {}) {
     super('Conv2d', inChannels, outChannels, kernelSize, false, opts);
   }
 
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
 }
 
-/** The adjoint of Conv2d (a "deconvolution"); W (cIn, cOut, kh, kw). */
+/** The adjoint of Conv2d (a "deconvolution"); W (cIn, cOut/groups, kh, kw). */
 export class ConvTranspose2d extends ConvNd {
   readonly outputPadding: [number, number];
 
@@ -84,7 +92,7 @@ export class ConvTranspose2d extends ConvNd {
 
   forward(x: Tensor): Tensor {
     return convTranspose2d(x, this.weight, this.bias,
-      { stride: this.stride, padding: this.padding, outputPadding: this.outputPadding, dilation: this.dilation });
+      { stride: this.stride, padding: this.padding, outputPadding: this.outputPadding, dilation: this.dilation, groups: this.groups });
   }
 
   override extraRepr(): string {

@@ -1,12 +1,12 @@
 // LSTM and LSTMCell with PyTorch's parameter names, gate order (i, f, g, o) and initialisation
 // (every parameter ~ U(±1/√hidden)). Speed: per layer and direction, one GEMM projects every timestep's input
 // (x·W_ihᵀ + b_ih for the whole sequence); then the recurrence is ONE autograd op that per step does one GEMM
-// h·W_hhᵀ into the gate buffer and a fused elementwise pass, and whose backward is hand-written BPTT
-// (one GEMM per step for ∂h, one or two GEMMs in total for ∂W_hh).
+// h·W_hhᵀ into the gate buffer and one lstmCellForward kernel, and whose backward is hand-written BPTT
+// (per step one lstmCellBackward kernel and one GEMM for ∂h; one or two GEMMs in total for ∂W_hh).
 import { Tensor, zeros } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
-import { allocate, empty, shapeStr, type FloatArray } from '../backend/types.ts';
+import { empty, shapeStr, type FloatArray } from '../backend/types.ts';
 import type { Generator } from '../random.ts';
 import { cat, narrow, reshape, select, squeeze, stack, transpose, unsqueeze } from '../ops/shape.ts';
 import { dropout } from '../ops/dropout.ts';
@@ -14,8 +14,6 @@ import { Module, type Parameter } from './module.ts';
 import { linear } from './linear.ts';
 import { uniform_ } from './init.ts';
 import { checkPositiveInt, emptyParam, type FactoryOptions } from './util.ts';
-
-const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
 /**
  * The LSTM recurrence over precomputed input projections gx (T, B, 4H) (= x_t·W_ihᵀ + b_ih), with
@@ -45,29 +43,20 @@ export function lstmRecurrence(gx: Tensor, whh: Tensor, bhh: Tensor | null, h0: 
   const W = whh.data as FloatArray;
   const out = new Tensor(empty(dtype, (T + 1) * BH), [T + 1, B, H]); // h at every time position, then c_T
   const hs = out.data as FloatArray;
-  const acts = empty(dtype, T * BG) as FloatArray; // gate activations [i, f, g, o] per step, by time position
+  // pre-activations gx_t, to which each step adds h_{t−1}·W_hhᵀ; the cell kernel turns them into the gate
+  // activations [i, f, g, o] the backward pass reads (by time position)
+  const acts = empty(dtype, T * BG) as FloatArray;
+  acts.set(gx.data as FloatArray);
   const cs = empty(dtype, T * BH) as FloatArray; // c_t by time position
-  const gxd = gx.data as FloatArray, bd = bhh ? bhh.data as FloatArray : null;
+  const bd = bhh ? bhh.data as FloatArray : null;
   const time = (p: number) => (reverse ? T - 1 - p : p); // processing step p works on time position time(p)
   let hPrev = h0.data as FloatArray, cPrev = c0.data as FloatArray;
   for (let p = 0; p < T; p++) {
     const t = time(p);
     const a = acts.subarray(t * BG, (t + 1) * BG);
-    a.set(gxd.subarray(t * BG, (t + 1) * BG));
     be.matmul(hPrev, W, a, { batch: 1, m: B, n: H4, k: H, transA: false, transB: true, strideA: 0, strideB: 0, beta: 1 });
     const c = cs.subarray(t * BH, (t + 1) * BH), h = hs.subarray(t * BH, (t + 1) * BH);
-    for (let b = 0; b < B; b++) {
-      const r = b * H4;
-      for (let j = 0; j < H; j++) {
-        const bi = bd ? bd[j] : 0, bf = bd ? bd[H + j] : 0, bg = bd ? bd[2 * H + j] : 0, bo = bd ? bd[3 * H + j] : 0;
-        const i = sigmoid(a[r + j] + bi), f = sigmoid(a[r + H + j] + bf), g = Math.tanh(a[r + 2 * H + j] + bg), o = sigmoid(a[r + 3 * H + j] + bo);
-        a[r + j] = i; a[r + H + j] = f; a[r + 2 * H + j] = g; a[r + 3 * H + j] = o;
-        const k = b * H + j;
-        const cv = f * cPrev[k] + i * g;
-        c[k] = cv;
-        h[k] = o * Math.tanh(cv);
-      }
-    }
+    be.lstmCellForward(a, bd, cPrev, c, h, B, H);
     hPrev = h; cPrev = c;
   }
   hs.set(cPrev, T * BH);
@@ -77,32 +66,18 @@ export function lstmRecurrence(gx: Tensor, whh: Tensor, bhh: Tensor | null, h0: 
     const go = gOut.data as FloatArray;
     const dGates = new Tensor(empty(dtype, T * BG), gx.shape); // every step writes its rows
     const dg = dGates.data as FloatArray;
-    const dh = allocate(dtype, BH) as FloatArray, dhNext = allocate(dtype, BH) as FloatArray;
-    const dcNext = (go.slice(T * BH, (T + 1) * BH)) as FloatArray; // ∂L/∂c_T
+    const dhNext = empty(dtype, BH) as FloatArray; // ∂L/∂h_{t−1} through W_hh; the first matmul writes it
+    const dcNext = (go.slice(T * BH, (T + 1) * BH)) as FloatArray; // ∂L/∂c_T, then ∂L/∂c_{t−1} step by step
     const c0d = c0.data as FloatArray;
     for (let p = T - 1; p >= 0; p--) {
       const t = time(p);
       const a = acts.subarray(t * BG, (t + 1) * BG), d = dg.subarray(t * BG, (t + 1) * BG);
       const c = cs.subarray(t * BH, (t + 1) * BH);
       const cp = p > 0 ? cs.subarray(time(p - 1) * BH, (time(p - 1) + 1) * BH) : c0d;
-      for (let k = 0; k < BH; k++) dh[k] = go[t * BH + k] + dhNext[k];
-      for (let b = 0; b < B; b++) {
-        const r = b * H4;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          const i = a[r + j], f = a[r + H + j], g = a[r + 2 * H + j], o = a[r + 3 * H + j];
-          const tc = Math.tanh(c[k]);
-          // h = o·tanh(c): ∂o = ∂h·tanh(c), ∂c += ∂h·o·(1 − tanh²c); c = f·c' + i·g
-          const dc = dcNext[k] + dh[k] * o * (1 - tc * tc);
-          d[r + j] = dc * g * i * (1 - i);
-          d[r + H + j] = dc * cp[k] * f * (1 - f);
-          d[r + 2 * H + j] = dc * i * (1 - g * g);
-          d[r + 3 * H + j] = dh[k] * tc * o * (1 - o);
-          dcNext[k] = dc * f;
-        }
-      }
-      // ∂h_{t−1} = ∂gates_t·W_hh
-      be.matmul(d, W, dhNext, { batch: 1, m: B, n: H, k: H4, transA: false, transB: false, strideA: 0, strideB: 0, beta: 0 });
+      // ∂L/∂h_t = the output's gradient at t + the recurrent one (none at the last step)
+      be.lstmCellBackward(a, c, cp, go.subarray(t * BH, (t + 1) * BH), p < T - 1 ? dhNext : null, dcNext, d, B, H);
+      // ∂h_{t−1} = ∂gates_t·W_hh (at the first step that is ∂h0, needed only when h0 wants a gradient)
+      if (p > 0 || h0.requiresGrad) be.matmul(d, W, dhNext, { batch: 1, m: B, n: H, k: H4, transA: false, transB: false, strideA: 0, strideB: 0, beta: 0 });
     }
     let gW: Tensor | null = null, gb: Tensor | null = null;
     if (whh.requiresGrad) {

@@ -1,6 +1,7 @@
-// 2-D convolution and its transpose (groups = 1). Inputs are (N, C, H, W), or (C, H, W) unbatched, which runs as a
-// batch of one. A transposed convolution is the adjoint of the convolution with the same weight and geometry, so
-// its forward, input gradient and weight gradient are the three conv kernels with roles swapped.
+// 2-D convolution and its transpose, with channel groups as PyTorch's `groups`. Inputs are (N, C, H, W), or
+// (C, H, W) unbatched, which runs as a batch of one. A transposed convolution is the adjoint of the convolution with
+// the same weight and geometry, so its forward, input gradient and weight gradient are the three conv kernels with
+// roles swapped.
 import { Tensor } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
@@ -16,6 +17,11 @@ export interface Conv2dOptions {
   stride?: IntPair;
   padding?: IntPair;
   dilation?: IntPair;
+  /**
+   * Channel groups g (default 1): input and output channels split into g consecutive blocks and block i of the
+   * output sees only block i of the input; g = Cin is a depthwise convolution. g must divide Cin and Cout.
+   */
+  groups?: number;
 }
 
 export interface ConvTranspose2dOptions extends Conv2dOptions {
@@ -46,6 +52,31 @@ function batched(op: string, x: Tensor, weight: Tensor): Tensor {
   throw new Error(`${op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape ${shapeStr(x.shape)} (weight ${shapeStr(weight.shape)})`);
 }
 
+function checkGroups(op: string, groups: number | undefined, x: Tensor, weight: Tensor): number {
+  const g = groups ?? 1;
+  if (!Number.isInteger(g) || g < 1) {
+    throw new Error(`${op}: groups must be a positive integer, got ${JSON.stringify(groups)} (input ${shapeStr(x.shape)}, weight ${shapeStr(weight.shape)})`);
+  }
+  return g;
+}
+
+/** Both channel counts split evenly into groups; `what` names each count. */
+function checkDivisible(op: string, groups: number, counts: [string, number][], x: Tensor, weight: Tensor): void {
+  for (const [what, c] of counts) {
+    if (c % groups !== 0) {
+      throw new Error(`${op}: ${what} ${c} is not divisible by groups = ${groups} (input ${shapeStr(x.shape)}, weight ${shapeStr(weight.shape)})`);
+    }
+  }
+}
+
+/** The weight's per-group channel count times groups must be the input's channel count. */
+function checkInChannels(op: string, x: Tensor, weight: Tensor, cIn: number, wIn: number, groups: number): void {
+  if (wIn * groups !== cIn) {
+    const per = groups > 1 ? ` (${wIn} per group × groups = ${groups})` : '';
+    throw new Error(`${op}: input ${shapeStr(x.shape)} has ${cIn} channels, but weight ${shapeStr(weight.shape)} expects ${wIn * groups}${per}`);
+  }
+}
+
 function checkWeight(op: string, x: Tensor, weight: Tensor, layout: string): void {
   if (weight.ndim !== 4 || weight.shape[2] < 1 || weight.shape[3] < 1) {
     throw new Error(`${op}: expected a 4-D weight ${layout} with a non-empty kernel, got shape ${shapeStr(weight.shape)} (input ${shapeStr(x.shape)})`);
@@ -62,11 +93,13 @@ function checkBias(op: string, bias: Tensor | null, channels: number, weight: Te
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
   checkTypes(op, x, weight, bias);
-  checkWeight(op, x, weight, '(Cout, Cin, kh, kw)');
+  checkWeight(op, x, weight, '(Cout, Cin/groups, kh, kw)');
   const x4 = batched(op, x, weight);
   const [n, cIn, h, w] = x4.shape;
   const [cOut, wIn, kh, kw] = weight.shape;
-  if (wIn !== cIn) throw new Error(`${op}: input ${shapeStr(x.shape)} has ${cIn} channels, but weight ${shapeStr(weight.shape)} expects ${wIn}`);
+  const groups = checkGroups(op, opts.groups, x, weight);
+  checkDivisible(op, groups, [['input channels', cIn], ['output channels (weight.shape[0])', cOut]], x, weight);
+  checkInChannels(op, x, weight, cIn, wIn, groups);
   checkBias(op, bias, cOut, weight);
   const [strideH, strideW] = pair(op, 'stride', opts.stride, 1, 1);
   const [padH, padW] = pair(op, 'padding', opts.padding, 0, 0);
@@ -78,7 +111,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
       `[${h + 2 * padH}, ${w + 2 * padW}] of input ${shapeStr(x.shape)}`);
   }
   const outH = Math.floor((h + 2 * padH - spanH) / strideH) + 1, outW = Math.floor((w + 2 * padW - spanW) / strideW) + 1;
-  const p: Conv2dParams = { n, cIn, h, w, cOut, kh, kw, strideH, strideW, padH, padW, dilH, dilW, outH, outW };
+  const p: Conv2dParams = { n, cIn, h, w, cOut, kh, kw, strideH, strideW, padH, padW, dilH, dilW, outH, outW, groups };
   const out = new Tensor(empty(x.dtype, n * cOut * outH * outW), [n, cOut, outH, outW]);
   backend().conv2d(x4.data as FloatArray, weight.data as FloatArray, bias ? bias.data as FloatArray : null, out.data as FloatArray, p);
   const inputs = bias ? [x4, weight, bias] : [x4, weight];
@@ -101,7 +134,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
 }
 
 /**
- * The adjoint of conv2d (a "deconvolution"): weight is (Cin, Cout, kh, kw) as in PyTorch, and the output is
+ * The adjoint of conv2d (a "deconvolution"): weight is (Cin, Cout/groups, kh, kw) as in PyTorch, and the output is
  * (N, Cout, Hout, Wout) with Hout = (H − 1)·sH − 2·pH + dH·(kh − 1) + outputPaddingH + 1. If A is conv2d with this
  * weight mapping (Cout, Hout, Wout) to (Cin, H, W), then y = Aᵀx, ∂L/∂x = A·g, and ∂L/∂w is conv2d's weight gradient
  * with g as the conv input and x as the conv output gradient.
@@ -109,11 +142,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
 export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: ConvTranspose2dOptions = {}): Tensor {
   const op = 'convTranspose2d';
   checkTypes(op, x, weight, bias);
-  checkWeight(op, x, weight, '(Cin, Cout, kh, kw)');
+  checkWeight(op, x, weight, '(Cin, Cout/groups, kh, kw)');
   const x4 = batched(op, x, weight);
   const [n, cIn, h, w] = x4.shape;
-  const [wIn, cOut, kh, kw] = weight.shape;
+  const [wIn, wOut, kh, kw] = weight.shape;
+  const groups = checkGroups(op, opts.groups, x, weight);
   if (wIn !== cIn) throw new Error(`${op}: input ${shapeStr(x.shape)} has ${cIn} channels, but weight ${shapeStr(weight.shape)} expects ${wIn}`);
+  checkDivisible(op, groups, [['input channels', cIn]], x, weight);
+  const cOut = wOut * groups;
   checkBias(op, bias, cOut, weight);
   const [strideH, strideW] = pair(op, 'stride', opts.stride, 1, 1);
   const [padH, padW] = pair(op, 'padding', opts.padding, 0, 0);
@@ -128,9 +164,10 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null =
   if (outH < 1 || outW < 1) {
     throw new Error(`${op}: padding [${padH}, ${padW}] leaves an empty output [${outH}, ${outW}] for input ${shapeStr(x.shape)} and weight ${shapeStr(weight.shape)}`);
   }
-  // the matching conv: its input is this op's output, its output is this op's input
+  // the matching conv: its input is this op's output, its output is this op's input; its weight
+  // (Cout_conv = cIn, Cin_conv/groups = cOut/groups, kh, kw) is this weight as it stands
   const p: Conv2dParams = {
-    n, cIn: cOut, h: outH, w: outW, cOut: cIn, kh, kw, strideH, strideW, padH, padW, dilH, dilW, outH: h, outW: w,
+    n, cIn: cOut, h: outH, w: outW, cOut: cIn, kh, kw, strideH, strideW, padH, padW, dilH, dilW, outH: h, outW: w, groups,
   };
   const out = new Tensor(empty(x.dtype, n * cOut * outH * outW), [n, cOut, outH, outW]);
   backend().conv2dBackwardInput(x4.data as FloatArray, weight.data as FloatArray, out.data as FloatArray, p);

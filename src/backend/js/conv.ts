@@ -1,8 +1,10 @@
-// 2-D convolution as im2col + GEMM, one batch item at a time.
-// For one item, col (K × L) holds every receptive field as a column, K = cIn·kh·kw, L = outH·outW:
-//   forward          y  (cOut × L) = W (cOut × K) · col
-//   input gradient   gx = col2im(Wᵀ · gy)              (also the forward pass of a transposed convolution)
-//   weight gradient  gw (cOut × K) = Σ_n gy[n] · col[n]ᵀ,   gb = Σ_n Σ_L gy[n]
+// 2-D convolution as im2col + GEMM, one batch item and one channel group at a time.
+// For one item and group, col (K × L) holds every receptive field of the group's cIn/g input channels as a column,
+// K = (cIn/g)·kh·kw, L = outH·outW, and W_g (cOut/g × K) is the group's block of rows of the weight:
+//   forward          y_g  (cOut/g × L) = W_g · col
+//   input gradient   gx_g = col2im(W_gᵀ · gy_g)         (also the forward pass of a transposed convolution)
+//   weight gradient  gw_g (cOut/g × K) = Σ_n gy_g[n] · col[n]ᵀ,   gb = Σ_n Σ_L gy[n]
+// The group slices of x and y are strided over the batch, so the loops read them in place through offsets.
 import type { ConvKernels, Conv2dParams } from '../kernels/conv.ts';
 import type { FloatArray } from '../types.ts';
 
@@ -11,10 +13,10 @@ const NB = 512; // columns of C per panel (NN form), bounding that B panel to KB
 
 /**
  * C[i, j] (+)= Σ_q A[i, q]·B[q, j] for C m×n (offset oc), B k×n row-major (offset ob), and A read through strides
- * A[i, q] = a[i·sai + q·saq], so a transposed A costs nothing. Overwrites C unless `accumulate`.
+ * A[i, q] = a[oa + i·sai + q·saq], so a transposed A costs nothing. Overwrites C unless `accumulate`.
  * A 4×4 tile of C is summed in locals: per q, 8 loads feed 16 multiply-adds and C is touched once per panel.
  */
-function gemmNN(m: number, n: number, k: number, a: FloatArray, sai: number, saq: number,
+function gemmNN(m: number, n: number, k: number, a: FloatArray, oa: number, sai: number, saq: number,
   b: FloatArray, ob: number, c: FloatArray, oc: number, accumulate: boolean): void {
   if (!accumulate) c.fill(0, oc, oc + m * n);
   const m4 = m - (m % 4), n4 = n - (n % 4);
@@ -26,7 +28,7 @@ function gemmNN(m: number, n: number, k: number, a: FloatArray, sai: number, saq
         for (let j = j0; j < j4; j += 4) {
           let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
           let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-          for (let q = q0, ai = i * sai + q0 * saq, bi = ob + q0 * n + j; q < q1; q++, ai += saq, bi += n) {
+          for (let q = q0, ai = oa + i * sai + q0 * saq, bi = ob + q0 * n + j; q < q1; q++, ai += saq, bi += n) {
             const a0 = a[ai], a1 = a[ai + sai], a2 = a[ai + 2 * sai], a3 = a[ai + 3 * sai];
             const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
             c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
@@ -44,7 +46,7 @@ function gemmNN(m: number, n: number, k: number, a: FloatArray, sai: number, saq
         for (let i2 = i; i2 < i + 4; i2++) {
           for (let j = j4; j < j1; j++) {
             let s = 0;
-            for (let q = q0, ai = i2 * sai + q0 * saq, bi = ob + q0 * n + j; q < q1; q++, ai += saq, bi += n) s += a[ai] * b[bi];
+            for (let q = q0, ai = oa + i2 * sai + q0 * saq, bi = ob + q0 * n + j; q < q1; q++, ai += saq, bi += n) s += a[ai] * b[bi];
             c[oc + i2 * n + j] += s;
           }
         }
@@ -53,7 +55,7 @@ function gemmNN(m: number, n: number, k: number, a: FloatArray, sai: number, saq
       for (let i = m4; i < m; i++) {
         const ci = oc + i * n;
         for (let q = q0; q < q1; q++) {
-          const aiq = a[i * sai + q * saq], bq = ob + q * n;
+          const aiq = a[oa + i * sai + q * saq], bq = ob + q * n;
           for (let j = j0; j < j1; j++) c[ci + j] += aiq * b[bq + j];
         }
       }
@@ -62,10 +64,10 @@ function gemmNN(m: number, n: number, k: number, a: FloatArray, sai: number, saq
 }
 
 /**
- * C[i, j] += Σ_q A[i, q]·B[j, q] for A m×k (offset oa), B n×k (offset ob), C m×n (offset 0): dot products of
+ * C[i, j] += Σ_q A[i, q]·B[j, q] for A m×k (offset oa), B n×k (offset ob), C m×n (offset oc): dot products of
  * contiguous rows, a 4×4 tile of them at a time, over k-panels that stay in cache.
  */
-function gemmNT(m: number, n: number, k: number, a: FloatArray, oa: number, b: FloatArray, ob: number, c: FloatArray): void {
+function gemmNT(m: number, n: number, k: number, a: FloatArray, oa: number, b: FloatArray, ob: number, c: FloatArray, oc: number): void {
   const m4 = m - (m % 4), n4 = n - (n % 4);
   for (let q0 = 0; q0 < k; q0 += KB) {
     const q1 = Math.min(k, q0 + KB);
@@ -83,7 +85,7 @@ function gemmNT(m: number, n: number, k: number, a: FloatArray, oa: number, b: F
           c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
           c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
         }
-        let o = i * n + j;
+        let o = oc + i * n + j;
         c[o] += c00; c[o + 1] += c01; c[o + 2] += c02; c[o + 3] += c03; o += n;
         c[o] += c10; c[o + 1] += c11; c[o + 2] += c12; c[o + 3] += c13; o += n;
         c[o] += c20; c[o + 1] += c21; c[o + 2] += c22; c[o + 3] += c23; o += n;
@@ -95,7 +97,7 @@ function gemmNT(m: number, n: number, k: number, a: FloatArray, oa: number, b: F
       for (let j = i < m4 ? n4 : 0; j < n; j++) {
         let s = 0;
         for (let q = q0, ra = oa + i * k, rb = ob + j * k; q < q1; q++) s += a[ra + q] * b[rb + q];
-        c[i * n + j] += s;
+        c[oc + i * n + j] += s;
       }
     }
   }
@@ -120,9 +122,12 @@ function validRange(off: number, s: number, w: number, outW: number): [number, n
   return [lo, hi];
 }
 
-/** col[(c·kh + ki)·kw + kj, oy·outW + ox] = x[c, oy·sH − pH + ki·dH, ox·sW − pW + kj·dW], 0 outside the input. */
-function im2col(x: FloatArray, xo: number, col: FloatArray, p: Conv2dParams): void {
-  const { cIn, h, w, kh, kw, strideH: sH, strideW: sW, padH, padW, dilH, dilW, outH, outW } = p;
+/**
+ * col[(c·kh + ki)·kw + kj, oy·outW + ox] = x[c, oy·sH − pH + ki·dH, ox·sW − pW + kj·dW], 0 outside the input, for
+ * the cIn channels starting at offset xo (one group's).
+ */
+function im2col(x: FloatArray, xo: number, col: FloatArray, p: Conv2dParams, cIn: number): void {
+  const { h, w, kh, kw, strideH: sH, strideW: sW, padH, padW, dilH, dilW, outH, outW } = p;
   const L = outH * outW;
   let r = 0;
   for (let c = 0; c < cIn; c++) {
@@ -147,8 +152,8 @@ function im2col(x: FloatArray, xo: number, col: FloatArray, p: Conv2dParams): vo
 }
 
 /** The adjoint of im2col: gx[c, iy, ix] += col[row, column] for every column that read (c, iy, ix). */
-function col2im(col: FloatArray, gx: FloatArray, xo: number, p: Conv2dParams): void {
-  const { cIn, h, w, kh, kw, strideH: sH, strideW: sW, padH, padW, dilH, dilW, outH, outW } = p;
+function col2im(col: FloatArray, gx: FloatArray, xo: number, p: Conv2dParams, cIn: number): void {
+  const { h, w, kh, kw, strideH: sH, strideW: sW, padH, padW, dilH, dilW, outH, outW } = p;
   const L = outH * outW;
   let r = 0;
   for (let c = 0; c < cIn; c++) {
@@ -174,43 +179,62 @@ function isPointwise(p: Conv2dParams): boolean {
   return p.kh === 1 && p.kw === 1 && p.strideH === 1 && p.strideW === 1 && p.padH === 0 && p.padW === 0;
 }
 
+/** Groups, and per group: input channels, output channels, K (a weight row) and one input plane set's length. */
+function groupDims(p: Conv2dParams): { g: number; cInG: number; cOutG: number; K: number; xg: number } {
+  const g = p.groups ?? 1, cInG = p.cIn / g, cOutG = p.cOut / g;
+  return { g, cInG, cOutG, K: cInG * p.kh * p.kw, xg: cInG * p.h * p.w };
+}
+
 export const conv: ConvKernels = {
   conv2d(x, w, bias, y, p) {
-    const K = p.cIn * p.kh * p.kw, L = p.outH * p.outW, xs = p.cIn * p.h * p.w, ys = p.cOut * L;
+    const { g, cInG, cOutG, K, xg } = groupDims(p);
+    const L = p.outH * p.outW, xs = p.cIn * p.h * p.w, ys = p.cOut * L;
     const direct = isPointwise(p);
     const col = direct ? x : scratch(x, K * L);
     for (let n = 0; n < p.n; n++) {
-      if (!direct) im2col(x, n * xs, col, p);
       const yo = n * ys;
       // start from the bias so the GEMM accumulates onto it
       if (bias) for (let co = 0; co < p.cOut; co++) y.fill(bias[co], yo + co * L, yo + (co + 1) * L);
-      gemmNN(p.cOut, L, K, w, K, 1, col, direct ? n * xs : 0, y, yo, bias !== null);
+      for (let gi = 0; gi < g; gi++) {
+        const xo = n * xs + gi * xg;
+        if (!direct) im2col(x, xo, col, p, cInG);
+        gemmNN(cOutG, L, K, w, gi * cOutG * K, K, 1, col, direct ? xo : 0, y, yo + gi * cOutG * L, bias !== null);
+      }
     }
   },
 
   conv2dBackwardInput(gy, w, gx, p) {
-    const K = p.cIn * p.kh * p.kw, L = p.outH * p.outW, xs = p.cIn * p.h * p.w, ys = p.cOut * L;
-    if (isPointwise(p)) { // gx[n] = Wᵀ · gy[n] directly
-      for (let n = 0; n < p.n; n++) gemmNN(K, L, p.cOut, w, 1, K, gy, n * ys, gx, n * xs, false);
+    const { g, cInG, cOutG, K, xg } = groupDims(p);
+    const L = p.outH * p.outW, xs = p.cIn * p.h * p.w, ys = p.cOut * L;
+    if (isPointwise(p)) { // gx_g[n] = W_gᵀ · gy_g[n] directly
+      for (let n = 0; n < p.n; n++) {
+        for (let gi = 0; gi < g; gi++) gemmNN(K, L, cOutG, w, gi * cOutG * K, 1, K, gy, n * ys + gi * cOutG * L, gx, n * xs + gi * xg, false);
+      }
       return;
     }
     const col = scratch(gx, K * L);
     gx.fill(0, 0, p.n * xs);
     for (let n = 0; n < p.n; n++) {
-      // gcol (K × L) = Wᵀ · gy[n]: A[i, q] = W[q, i], so strides (1, K)
-      gemmNN(K, L, p.cOut, w, 1, K, gy, n * ys, col, 0, false);
-      col2im(col, gx, n * xs, p);
+      for (let gi = 0; gi < g; gi++) {
+        // gcol (K × L) = W_gᵀ · gy_g[n]: A[i, q] = W_g[q, i], so strides (1, K)
+        gemmNN(K, L, cOutG, w, gi * cOutG * K, 1, K, gy, n * ys + gi * cOutG * L, col, 0, false);
+        col2im(col, gx, n * xs + gi * xg, p, cInG);
+      }
     }
   },
 
   conv2dBackwardWeight(x, gy, gw, gb, p) {
-    const K = p.cIn * p.kh * p.kw, L = p.outH * p.outW, xs = p.cIn * p.h * p.w, ys = p.cOut * L;
+    const { g, cInG, cOutG, K, xg } = groupDims(p);
+    const L = p.outH * p.outW, xs = p.cIn * p.h * p.w, ys = p.cOut * L;
     const direct = isPointwise(p);
     const col = direct ? x : scratch(x, K * L);
     gw.fill(0, 0, p.cOut * K);
     for (let n = 0; n < p.n; n++) {
-      if (!direct) im2col(x, n * xs, col, p);
-      gemmNT(p.cOut, K, L, gy, n * ys, col, direct ? n * xs : 0, gw);
+      for (let gi = 0; gi < g; gi++) {
+        const xo = n * xs + gi * xg;
+        if (!direct) im2col(x, xo, col, p, cInG);
+        gemmNT(cOutG, K, L, gy, n * ys + gi * cOutG * L, col, direct ? xo : 0, gw, gi * cOutG * K);
+      }
     }
     if (gb) {
       for (let co = 0; co < p.cOut; co++) {

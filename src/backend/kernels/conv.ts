@@ -1,11 +1,16 @@
 import type { FloatArray } from '../types.ts';
 
-/** A 2-D convolution x (n, cIn, h, w) ⋆ w (cOut, cIn, kh, kw) → y (n, cOut, outH, outW). */
+/**
+ * A 2-D convolution x (n, cIn, h, w) ⋆ w (cOut, cIn/groups, kh, kw) → y (n, cOut, outH, outW). With groups g the
+ * channels split into g consecutive blocks: output channels [i·cOut/g, (i+1)·cOut/g) see only input channels
+ * [i·cIn/g, (i+1)·cIn/g) (g = cIn is a depthwise convolution). groups defaults to 1; g divides cIn and cOut.
+ */
 export interface Conv2dParams {
   n: number; cIn: number; h: number; w: number;
   cOut: number; kh: number; kw: number;
   strideH: number; strideW: number; padH: number; padW: number; dilH: number; dilW: number;
   outH: number; outW: number;
+  groups?: number;
 }
 
 export interface ConvKernels {
