@@ -26,7 +26,11 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const out = new Tensor(empty(x.dtype, rows * nOut), outShape); // bias rows then beta 1, or beta 0: all written
   const be = backend();
   const y = out.data as FloatArray;
-  if (bias) for (let r = 0; r < rows; r++) y.set(bias.data as FloatArray, r * nOut);
+  if (bias && rows > 0) {
+    // broadcast the bias into every row: one row, then copyWithin doubling the filled prefix (log2(rows) copies)
+    y.set(bias.data as FloatArray, 0);
+    for (let filled = nOut; filled < rows * nOut; filled *= 2) y.copyWithin(filled, 0, Math.min(filled, rows * nOut - filled));
+  }
   be.matmul(x.data as FloatArray, weight.data as FloatArray, y,
     { batch: 1, m: rows, n: nOut, k: nIn, transA: false, transB: true, strideA: 0, strideB: 0, beta: bias ? 1 : 0 });
   const inputs = bias ? [x, weight, bias] : [x, weight];
