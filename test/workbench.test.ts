@@ -32,6 +32,23 @@ test('--resume continues bit-identically to an uninterrupted run (mid-epoch stop
   } finally { rmSync(a, { recursive: true, force: true }); rmSync(b, { recursive: true, force: true }); }
 });
 
+test('a run resumed at an epoch boundary logs each test evaluation once and keeps its result', async () => {
+  const a = tmp(), b = tmp();
+  try {
+    // 640 examples / 32 = 20 steps per epoch: stop exactly at the end of epoch 1, then resume to the end of epoch 2
+    await trainClassifier(mlpSpec, { maxSteps: 40, batchSize: 32, out: a, set: { ...small, epochs: '3' } });
+    await trainClassifier(mlpSpec, { maxSteps: 20, batchSize: 32, out: b, set: { ...small, epochs: '3' } });
+    const resumed = await trainClassifier(mlpSpec, { resume: b, maxSteps: 40 });
+    const evals = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => 'testAccuracy' in l);
+    assert.deepEqual(evals(b).map((l) => l.step), [20, 40]);
+    assert.deepEqual(evals(b), evals(a));
+    // resuming a finished run trains nothing and reports the saved evaluation
+    const again = await trainClassifier(mlpSpec, { resume: b, maxSteps: 40 });
+    assert.equal(again.value, resumed.value);
+    assert.ok(Number.isFinite(again.value));
+  } finally { rmSync(a, { recursive: true, force: true }); rmSync(b, { recursive: true, force: true }); }
+});
+
 test('a checkpoint restores weights, optimizer, RNG and loop state; mismatches are named', () => {
   const dir = tmp();
   try {

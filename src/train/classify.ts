@@ -204,29 +204,31 @@ export async function trainClassifier(spec: ClassifierSpec, opts: TrainOptions):
   const optimizer = makeOptimizer(model, cfg);
   const scheduler = new LambdaLR(optimizer, lrFactor(cfg, loader.length));
   const totalSteps = Math.min(cfg.epochs * loader.length, cfg.maxSteps > 0 ? cfg.maxSteps : Infinity);
-  let step = 0, epoch = 0, best = 0;
+  let step = 0, epoch = 0, best = 0, lastTest = { accuracy: NaN, loss: NaN };
   const ckpt = run.path('checkpoint.safetensors');
   if (opts.resume) {
     const st = loadCheckpoint(ckpt, { model, optimizer, scheduler });
-    const extra = st.extra as { loader: any; augment: any; best: number };
+    const extra = st.extra as { loader: any; augment: any; best: number; lastTest?: { accuracy: number; loss: number } };
     step = st.step; epoch = st.epoch; best = extra.best;
+    if (extra.lastTest) lastTest = extra.lastTest;
     loader.setState(extra.loader);
     augment.setState(extra.augment);
   }
   // made here, after everything that can throw before the try below, so the worker is always closed
   const batches = new Prefetcher<ImageBatchJob, ImageBatch>({ name: `${spec.name} training batches`, worker: imageBatchWorker, workerData: data, depth: prefetch });
   const save = () => saveCheckpoint(ckpt, { model, optimizer, scheduler }, {
-    step, epoch, config: cfg, extra: { loader: loader.state(), augment: augment.getState(), best },
+    step, epoch, config: cfg, extra: { loader: loader.state(), augment: augment.getState(), best, lastTest },
   });
   let interrupted = false;
   const onSigint = () => { interrupted = true; };
   process.once('SIGINT', onSigint);
   const progress = new Progress(spec.name, step);
   const t0 = Date.now();
-  let lastYield = Date.now(), windowStart = Date.now(), windowExamples = 0, lastTest = { accuracy: NaN, loss: NaN };
+  let lastYield = Date.now(), windowStart = Date.now(), windowExamples = 0;
   model.train();
   try {
     while (step < totalSteps && !interrupted) {
+      const passStart = step;
       const stream = batches.iterate(jobs(), { snapshot });
       for await (const batch of stream) {
         const [x, y] = batchTensors(batch, shape);
@@ -256,7 +258,8 @@ export async function trainClassifier(spec: ClassifierSpec, opts: TrainOptions):
       const ls = loader.state();
       const epochDone = ls.position === 0 || ls.position === loader.length;
       epoch = ls.epoch + (ls.position === loader.length ? 1 : 0);
-      if (epochDone || step >= totalSteps) {
+      // a pass that trained nothing (a run resumed at an epoch's end) has nothing new to evaluate: it was evaluated before it was saved
+      if ((epochDone || step >= totalSteps) && step > passStart) {
         lastTest = evaluateClassifier(model, test, cfg);
         best = Math.max(best, lastTest.accuracy);
         run.logMetrics({ step, epoch, testAccuracy: lastTest.accuracy, testLoss: lastTest.loss });
