@@ -49,16 +49,15 @@ export interface NotAvailable { na: string }
 export type Result = Measured | NotAvailable;
 
 /**
- * Warm-up, then the median of repeated runs. Warm-up: one run, and a second when the first was quick.
+ * Warm-up, then the median of repeated runs. Warm-up: runs until 0.25 s have gone by (at least 1), so that
+ * JIT tiers and the allocator's free lists reach the steady state a training loop runs in.
  * Measured runs go on until both minReps and the time budget are met, stopping early at maxReps, once 4× the
  * budget has gone by with at least 3 runs, or when the next run would end past `limit` (then as few as 1 run).
  */
 export function measure(fn: () => void, o: TimingOptions, ref?: () => void): Measured {
   const t0 = performance.now();
   let t = t0;
-  fn();
-  if (performance.now() - t < 250) fn();
-  ref?.();
+  for (let w = 0; w === 0 || performance.now() - t < 250; w++) { fn(); ref?.(); }
   const times: number[] = [], refTimes: number[] = [];
   const start = performance.now();
   for (;;) {

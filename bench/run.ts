@@ -153,11 +153,11 @@ async function runJob(job: Job, o: Options): Promise<LibReport> {
   return rep;
 }
 
-/** PyTorch's best of its 1- and 2-thread runs, per workload, with the winning thread count. */
-function bestOf(reps: LibReport[]): LibReport {
+/** A library's best of its 1- and 2-thread runs, per workload, with the winning thread count (`note` says how). */
+function bestOf(reps: LibReport[], library: string, note: string): LibReport {
   const ok = reps.filter((r) => r.status === 'ok');
-  if (!ok.length) return { ...reps[0], library: 'pytorch' };
-  const best: LibReport = { library: 'pytorch', status: 'ok', meta: { ...ok[0].meta!, threads: 0 }, notes: [...ok[0].notes], results: {} };
+  if (!ok.length) return { ...reps[0], library };
+  const best: LibReport = { library, status: 'ok', meta: { ...ok[0].meta!, threads: 0 }, notes: [...ok[0].notes], results: {} };
   const names = new Set(ok.flatMap((r) => Object.keys(r.results)));
   for (const n of names) {
     let pick: Result | undefined, threads = 0;
@@ -168,8 +168,7 @@ function bestOf(reps: LibReport[]): LibReport {
     }
     best.results[n] = pick && 'ms' in pick ? { ...pick, threads } as Result : pick!;
   }
-  best.notes.push(`best of torch.set_num_threads(${ok.map((r) => r.meta?.threads).join(') and (')}) per workload` +
-    (process.env.OPENBLAS_NUM_THREADS ? `; OPENBLAS_NUM_THREADS=${process.env.OPENBLAS_NUM_THREADS} (user's)` : ', OPENBLAS_NUM_THREADS set to the same count'));
+  best.notes.push(`best of ${ok.map((r) => r.meta?.threads).join(' and ')} threads per workload${note}`);
   return best;
 }
 
@@ -196,7 +195,7 @@ function render(m: Machine, libs: LibReport[], o: Options): string {
   out.push('');
   const ok = libs.filter((l) => l.status === 'ok');
   for (const l of libs) {
-    const t = l.meta ? (l.library === 'pytorch' ? 'threads 1|2 (best)' : `threads ${l.meta.threads}`) : '';
+    const t = l.meta ? (l.meta.threads === 0 ? 'threads 1|2 (best)' : `threads ${l.meta.threads}`) : '';
     out.push(l.status === 'ok' ? `${l.library.padEnd(15)} ${l.meta?.version ?? ''}  ${t}  ${l.meta?.info && 'blas' in l.meta.info ? `BLAS ${l.meta.info.blas}` : ''}` :
       `${l.library.padEnd(15)} skipped: ${l.reason}`);
     for (const n of l.notes) out.push(`${''.padEnd(17)}· ${n}`);
@@ -221,10 +220,9 @@ function render(m: Machine, libs: LibReport[], o: Options): string {
   }
   if (rows.length > 1) out.push(table(rows));
   out.push('(n) after a time: only n measured runs. Ratios are time ratios: ≤ 1.00 means deepten is faster.');
-  const torch = ok.find((l) => l.library === 'pytorch');
-  if (torch) {
-    const won = names.flatMap((n) => { const r = torch.results[n] as { threads?: number } | undefined; return r?.threads ? [`${n} ${r.threads}`] : []; });
-    if (won.length) out.push(`pytorch's faster thread count: ${won.join(', ')}`);
+  for (const l of ok.filter((l) => l.meta?.threads === 0)) {
+    const won = names.flatMap((n) => { const r = l.results[n] as { threads?: number } | undefined; return r?.threads ? [`${n} ${r.threads}`] : []; });
+    if (won.length) out.push(`${l.library}'s faster thread count: ${won.join(', ')}`);
   }
   const nas = ok.flatMap((l) => names.flatMap((n) => { const r = l.results[n]; return r && 'na' in r ? [`  ${l.library} ${n}: ${r.na}`] : []; }));
   if (nas.length) out.push('n/a:\n' + nas.join('\n'));
@@ -274,7 +272,17 @@ for (const lib of o.libs) {
       reports.push({ library: label, status: 'skipped', reason: 'build/Release/deepten.node is not built', notes: [], results: {} });
       continue;
     }
-    reports.push(await runJob({ label, cmd: process.execPath, args: [...tsx, join(benchDir, 'deepten_worker.ts'), ...threadsArg], env: { DEEPTEN_BACKEND: lib }, names: o.only }, o));
+    if (lib === 'js' || o.threads) {
+      reports.push(await runJob({ label, cmd: process.execPath, args: [...tsx, join(benchDir, 'deepten_worker.ts'), ...threadsArg], env: { DEEPTEN_BACKEND: lib }, names: o.only }, o));
+      continue;
+    }
+    // the same rule as for PyTorch: the better of 1 and 2 threads per workload
+    const runs: LibReport[] = [];
+    for (const t of [1, 2]) {
+      runs.push(await runJob({ label: `${label}-${t}t`, cmd: process.execPath, args: [...tsx, join(benchDir, 'deepten_worker.ts'), '--threads', String(t)], env: { DEEPTEN_BACKEND: lib }, names: o.only }, o));
+      if (runs.at(-1)!.status === 'skipped') break;
+    }
+    reports.push(bestOf(runs, label, ' (--threads)'));
   } else if (lib === 'tfjs-cpu' || lib === 'tfjs-wasm') {
     const b = lib.slice(5);
     reports.push(await runJob({ label: lib, cmd: process.execPath, args: [...tsx, join(benchDir, 'tfjs_worker.ts'), '--backend', b], env: {}, names: peerNames }, o));
@@ -292,7 +300,8 @@ for (const lib of o.libs) {
       if (runs.at(-1)!.status === 'skipped') break;
     }
     torchRuns.push(...runs);
-    reports.push(bestOf(runs));
+    reports.push(bestOf(runs, 'pytorch', ' (torch.set_num_threads' +
+      (process.env.OPENBLAS_NUM_THREADS ? `; OPENBLAS_NUM_THREADS=${process.env.OPENBLAS_NUM_THREADS}, the user's)` : ', OPENBLAS_NUM_THREADS set to the same count)')));
   }
 }
 

@@ -5,6 +5,7 @@ Speaks the bench/common.ts worker protocol on stdout: "@@meta {json}", "@@note t
 "@@result {json}". The timing rule is common.ts's measure(), kept in step by hand.
 """
 import argparse
+import itertools
 import json
 import math
 import statistics
@@ -23,10 +24,11 @@ def timing_options(quick):
 
 
 def measure(fn, budget, min_reps, max_reps, limit):
-    """Warm-up (1 run, 2 when quick), then the median of runs; see common.ts measure()."""
+    """Warm-up (runs until 0.25 s have gone by, at least 1), then the median of runs; see common.ts measure()."""
     t0 = time.perf_counter()
-    fn()
-    if time.perf_counter() - t0 < 0.25:
+    for w in itertools.count():
+        if w > 0 and time.perf_counter() - t0 >= 0.25:
+            break
         fn()
     times = []
     start = time.perf_counter()

@@ -129,19 +129,19 @@ export const paramsVsAccuracy: Experiment = {
   summary: 'MLP vs LeNet-5 vs ResNet-20 on Fashion-MNIST: parameters, accuracy, time and throughput',
   flags: {
     ...commonFlags,
-    epochs: { type: 'number', help: 'epochs for every model (default 4; --quick 2)' },
-    'train-size': { type: 'number', help: 'training examples used (default 10000; --quick 128)' },
-    'test-size': { type: 'number', help: 'test examples (default 5000; --quick 64)' },
+    epochs: { type: 'number', help: 'epochs for every model (default 5; --quick 2)' },
+    'train-size': { type: 'number', help: 'training examples used (default 60000, the whole split; --quick 128)' },
+    'test-size': { type: 'number', help: 'test examples (default 10000, the whole split; --quick 64)' },
     'batch-size': { type: 'number', help: 'examples per batch (default 128; --quick 16)' },
   },
   async run(flags: Flags) {
     const dir = outDir(flags, NAME);
     const r = await runParamsVsAccuracy({
       out: dir, dataDir: flags['data-dir'] as string | undefined, seed: flags.seed as number, quick: Boolean(flags.quick),
-      epochs: requirePositiveInt('epochs', num(flags, 'epochs', 4, 2)),
+      epochs: requirePositiveInt('epochs', num(flags, 'epochs', 5, 2)),
       batchSize: requirePositiveInt('batch-size', num(flags, 'batch-size', 128, 16)),
-      trainSize: Math.min(60000, requirePositiveInt('train-size', num(flags, 'train-size', 10000, 128))),
-      testSize: requirePositiveInt('test-size', num(flags, 'test-size', 5000, 64)),
+      trainSize: Math.min(60000, requirePositiveInt('train-size', num(flags, 'train-size', 60000, 128))),
+      testSize: requirePositiveInt('test-size', num(flags, 'test-size', 10000, 64)),
     });
     if (r) report(dir, r.table, r.results);
   },
