@@ -2,8 +2,7 @@
 //   bytes 0–1: 0x00 0x00; byte 2: element type; byte 3: number of dimensions d;
 //   then d big-endian uint32 sizes; then the elements, row-major, big-endian.
 // Files may be gzipped (detected by the gzip magic 1f 8b), as they are distributed.
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { readBytes } from './bytes.ts';
 
 export type IdxDType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 export type IdxArray = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -23,24 +22,10 @@ const TYPES: Record<number, { dtype: IdxDType; size: number }> = {
   0x0e: { dtype: 'float64', size: 8 },
 };
 
-/** The largest decompressed size accepted; far above any IDX dataset, it stops a corrupt stream from exhausting memory. */
-const MAX_BYTES = 2 ** 31 - 1;
-
 /** Reads an IDX file (path or bytes), gzipped or not. `name` labels a buffer in error messages. */
 export function readIdx(source: string | Uint8Array, name = typeof source === 'string' ? source : '<buffer>'): IdxFile {
   const fail = (msg: string): never => { throw new Error(`readIdx: ${name}: ${msg}`); };
-  let bytes: Uint8Array;
-  if (typeof source === 'string') {
-    try { bytes = readFileSync(source); } catch (e) { return fail(`cannot read: ${(e as Error).message}`); }
-  } else bytes = source;
-
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes, { maxOutputLength: MAX_BYTES });
-    } catch (e) {
-      return fail(`corrupt or truncated gzip data: ${(e as Error).message}`);
-    }
-  }
+  const bytes = readBytes(source, fail);
   if (bytes.length < 4) fail(`truncated: ${bytes.length} bytes, shorter than the 4-byte magic number`);
   if (bytes[0] !== 0 || bytes[1] !== 0) fail(`bad magic number 0x${hex(bytes, 0, 4)}: an IDX file starts with two zero bytes`);
   const type = TYPES[bytes[2]];

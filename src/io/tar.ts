@@ -9,9 +9,9 @@
 // Safety: only regular files and directories are accepted; links, devices and fifos are refused, and so are
 // absolute paths and '..' components, so extractTar can never write outside its destination. The whole archive is
 // parsed and checked before anything is written. Archives starting with the gzip magic 1f 8b are gunzipped first.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { readBytes } from './bytes.ts';
 import { writeFileAtomic } from './atomic.ts';
 
 export interface TarEntry {
@@ -26,8 +26,6 @@ export interface TarEntry {
 }
 
 const BLOCK = 512;
-/** The largest decompressed size accepted; it stops a corrupt or hostile gzip stream from exhausting memory. */
-const MAX_BYTES = 2 ** 31 - 1;
 
 const TYPE_NAMES: Record<string, string> = {
   '1': 'a hard link', '2': 'a symbolic link', '3': 'a character device', '4': 'a block device', '6': 'a fifo',
@@ -37,17 +35,7 @@ const TYPE_NAMES: Record<string, string> = {
 /** Reads a tar archive (path or bytes), gzipped or not. `name` labels a buffer in error messages. */
 export function readTar(source: string | Uint8Array, name = typeof source === 'string' ? source : '<buffer>'): TarEntry[] {
   const fail = (msg: string): never => { throw new Error(`readTar: ${name}: ${msg}`); };
-  let bytes: Uint8Array;
-  if (typeof source === 'string') {
-    try { bytes = readFileSync(source); } catch (e) { return fail(`cannot read: ${(e as Error).message}`); }
-  } else bytes = source;
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes, { maxOutputLength: MAX_BYTES });
-    } catch (e) {
-      return fail(`not a valid gzip stream (${(e as Error).message})`);
-    }
-  }
+  let bytes = readBytes(source, fail);
   // Plain Uint8Array views (not Buffers), whatever the source, so entries compare and serialize alike.
   bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 
