@@ -31,13 +31,7 @@ export function randomCrop(img: ArrayLike<number>, shape: ImageShape, size: numb
   check('randomCrop', img, shape);
   const [c, h, w] = shape;
   const [th, tw] = typeof size === 'number' ? [size, size] : size;
-  if (!Number.isInteger(padding) || padding < 0) throw new Error(`randomCrop: padding must be a non-negative integer, got ${padding}`);
-  const ph = h + 2 * padding, pw = w + 2 * padding;
-  if (!(Number.isInteger(th) && Number.isInteger(tw) && th > 0 && tw > 0 && th <= ph && tw <= pw)) {
-    throw new Error(`randomCrop: crop ${th}×${tw} does not fit the padded ${ph}×${pw} image (shape [${shape.join(', ')}], padding ${padding})`);
-  }
-  const top = gen.randint(0, ph - th + 1) - padding;
-  const left = gen.randint(0, pw - tw + 1) - padding;
+  const [top, left] = cropParams(shape, size, padding, gen, 'randomCrop');
   const out = new Float32Array(c * th * tw);
   for (let ch = 0; ch < c; ch++) {
     for (let y = 0; y < th; y++) {
@@ -108,13 +102,13 @@ export interface AugmentParams {
 }
 
 /** The corner randomCrop draws: top ∈ [0, H + 2p − th], left ∈ [0, W + 2p − tw], shifted by −p into source pixels. */
-export function cropParams(shape: ImageShape, size: number | readonly [number, number], padding: number, gen: Generator): [number, number] {
+export function cropParams(shape: ImageShape, size: number | readonly [number, number], padding: number, gen: Generator, op = 'cropParams'): [number, number] {
   const [, h, w] = shape;
   const [th, tw] = typeof size === 'number' ? [size, size] : size;
-  if (!Number.isInteger(padding) || padding < 0) throw new Error(`cropParams: padding must be a non-negative integer, got ${padding}`);
+  if (!Number.isInteger(padding) || padding < 0) throw new Error(`${op}: padding must be a non-negative integer, got ${padding}`);
   const ph = h + 2 * padding, pw = w + 2 * padding;
   if (!(Number.isInteger(th) && Number.isInteger(tw) && th > 0 && tw > 0 && th <= ph && tw <= pw)) {
-    throw new Error(`cropParams: crop ${th}×${tw} does not fit the padded ${ph}×${pw} image (shape [${shape.join(', ')}], padding ${padding})`);
+    throw new Error(`${op}: crop ${th}×${tw} does not fit the padded ${ph}×${pw} image (shape [${shape.join(', ')}], padding ${padding})`);
   }
   const top = gen.randint(0, ph - th + 1) - padding;
   const left = gen.randint(0, pw - tw + 1) - padding;
