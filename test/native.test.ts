@@ -583,3 +583,55 @@ test('conv2d with groups: forward, input gradient and weight gradient (depthwise
   const bad = groupCase(1, 4, 5, 5, 6, 3, 3, [1, 1], [0, 0], [1, 1], 3);
   assert.throws(() => N().conv2d(randn(100), randn(72), null, new Float32Array(54), bad), /groups must be >= 1 and divide both channel counts/);
 });
+
+test('matmul with leading dimensions, strideC and a two-level batch: native = js = naive, padding of out untouched', { skip }, () => {
+  // batch, inner, m, n, k, transA, transB, beta; every matrix gets row padding (ld = row length + pad) and the
+  // batch items sit apart (strides with gaps), outer items further apart still
+  const cases: [number, number, number, number, number, boolean, boolean, number][] = [
+    [6, 3, 5, 7, 4, false, true, 0],  // attention Q·Kᵀ-like
+    [6, 2, 7, 4, 5, false, false, 1],
+    [4, 4, 6, 5, 3, true, false, 0],   // one outer item
+    [4, 1, 3, 6, 7, true, true, 1],    // inner 1
+    [3, 3, 1, 9, 4, false, false, 0],  // m = 1 (gemv shapes take sgemm when strided)
+    [2, 1, 6, 1, 5, true, false, 1],   // n = 1
+    [24, 6, 12, 10, 9, false, true, 0], // many small items: split over threads
+    [1, 1, 130, 70, 90, false, false, 1], // large: split into slabs
+  ];
+  for (const [batch, inner, m, n, k, transA, transB, beta] of cases) {
+    const outer = batch / inner;
+    const [rA, cA] = transA ? [k, m] : [m, k], [rB, cB] = transB ? [n, k] : [k, n];
+    const lda = cA + 3, ldb = cB + 2, ldc = n + 4;
+    const strideA = rA * lda + 5, strideB = rB * ldb + 1, strideC = m * ldc + 6;
+    const outerStrideA = inner * strideA + 7, outerStrideB = inner * strideB + 2, outerStrideC = inner * strideC + 3;
+    const span = (so: number, si: number, r: number, ld: number) => (outer - 1) * so + (inner - 1) * si + r * ld;
+    const a = randn(span(outerStrideA, strideA, rA, lda)), b = randn(span(outerStrideB, strideB, rB, ldb));
+    const out = randn(span(outerStrideC, strideC, m, ldc));
+    const p: MatmulParams = { batch, inner, m, n, k, transA, transB, strideA, strideB, beta, lda, ldb, ldc, strideC, outerStrideA, outerStrideB, outerStrideC };
+    const what = `strided matmul ${JSON.stringify(p)}`;
+    // naive reference; `covered` marks the elements of out the items own
+    const expected = Float64Array.from(out), covered = new Uint8Array(out.length);
+    for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
+      const oa = o * outerStrideA + i * strideA, ob = o * outerStrideB + i * strideB, oc = o * outerStrideC + i * strideC;
+      for (let r = 0; r < m; r++) for (let c = 0; c < n; c++) {
+        let acc = 0;
+        for (let q = 0; q < k; q++) acc += a[oa + (transA ? q * lda + r : r * lda + q)] * b[ob + (transB ? c * ldb + q : q * ldb + c)];
+        const at = oc + r * ldc + c;
+        expected[at] = acc + beta * out[at];
+        covered[at] = 1;
+      }
+    }
+    if (beta === 0) out[outerStrideC * (outer - 1) + strideC * (inner - 1)] = NaN; // beta 0 overwrites even NaN
+    const [[, , on], [, , oj]] = both([a, b, out] as const, (be, x, y, o) => be.matmul(x, y, o, p));
+    close(on, oj, `${what}: native vs js`, 1e-5);
+    close(oj, expected, `${what}: js vs naive`, 1e-5);
+    for (let i = 0; i < out.length; i++) {
+      if (covered[i]) continue;
+      assert.ok(Object.is(on[i], out[i]) && Object.is(oj[i], out[i]), `${what}: padding element ${i} changed`);
+    }
+  }
+  // the addon checks the buffers against the strided extent
+  const p: MatmulParams = { batch: 2, m: 2, n: 2, k: 2, transA: false, transB: false, strideA: 4, strideB: 4, beta: 0, ldc: 3, strideC: 6 };
+  assert.throws(() => N().matmul(randn(8), randn(8), new Float32Array(10), p), /matmul.*argument 2 has 10 elements, needs 11/);
+  assert.throws(() => N().matmul(randn(8), randn(8), new Float32Array(11), { ...p, inner: 3 }), /matmul: batch 2 is not a multiple of inner 3/);
+  assert.throws(() => N().matmul(randn(8), randn(8), new Float32Array(11), { ...p, lda: 1 }), /matmul: a leading dimension is smaller/);
+});

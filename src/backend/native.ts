@@ -22,7 +22,8 @@ export interface Addon {
   info(): { config: string; corename: string; threads: number };
   setThreads(n: number): void;
   matmul(a: F32, b: F32, out: F32, batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean,
-    strideA: number, strideB: number, beta: number): void;
+    strideA: number, strideB: number, beta: number, lda?: number, ldb?: number, ldc?: number, strideC?: number,
+    inner?: number, outerStrideA?: number, outerStrideB?: number, outerStrideC?: number): void;
   conv2d(x: F32, w: F32, bias: F32 | null, y: F32, ...p: ConvArgs): void;
   conv2dBackwardInput(gy: F32, w: F32, gx: F32, ...p: ConvArgs): void;
   conv2dBackwardWeight(x: F32, gy: F32, gw: F32, gb: F32 | null, ...p: ConvArgs): void;
@@ -160,7 +161,11 @@ export function nativeBackend(addon: Addon): NativeBackend {
     setThreads: (n: number) => addon.setThreads(n),
 
     matmul(a, b, out, p) {
-      if (f32(a) && f32(b) && f32(out)) addon.matmul(a, b, out, p.batch, p.m, p.n, p.k, p.transA, p.transB, p.strideA, p.strideB, p.beta);
+      if (f32(a) && f32(b) && f32(out)) {
+        // the optional layout fields go as given (undefined = the C++ default, the contiguous layout)
+        addon.matmul(a, b, out, p.batch, p.m, p.n, p.k, p.transA, p.transB, p.strideA, p.strideB, p.beta,
+          p.lda, p.ldb, p.ldc, p.strideC, p.inner, p.outerStrideA, p.outerStrideB, p.outerStrideC);
+      }
       else js.matmul(a, b, out, p);
     },
 

@@ -12,7 +12,7 @@ import type { Tensor } from '../tensor.ts';
 import { shapeStr } from '../backend/types.ts';
 import { defaultGenerator, type Generator } from '../random.ts';
 import { mean } from '../ops/reduce.ts';
-import { narrow, permute, reshape, squeeze } from '../ops/shape.ts';
+import { narrow, permute, squeeze } from '../ops/shape.ts';
 import { attentionCore, type AttentionOperand } from '../ops/attention.ts';
 import { Module, type Parameter } from './module.ts';
 import { Linear, linear } from './linear.ts';
@@ -83,9 +83,10 @@ export class MultiheadAttention extends Module {
    * query (L, B, E), key and value (S, B, E) — (B, ·, E) when batchFirst, (·, E) unbatched — → [output like query,
    * weights (B, L, S) averaged over heads, or null when needWeights is false].
    *
-   * Heads are laid out (head, batch, position, headDim), which one permute copy makes straight from the projection
-   * in either input layout; attention is one fused op over the nH·B matrices (ops/attention.ts). Self-attention
-   * (query, key and value the same tensor) projects q, k and v with ONE GEMM and hands attention the packed result.
+   * Attention is one fused op over the nH·B matrices (ops/attention.ts), head-major (matrix h·B + b), reading the
+   * heads in place from the projection (no split copy) and writing them in place into the (…, E) concatenation
+   * out_proj reads (no merge copy). Self-attention (query, key and value the same tensor) projects q, k and v with
+   * ONE GEMM and hands attention the packed result.
    */
   forward(query: Tensor, key: Tensor, value: Tensor, opts: AttentionForwardOptions = {}): [Tensor, Tensor | null] {
     const E = this.embedDim, nH = this.numHeads, d = this.headDim;
@@ -109,24 +110,28 @@ export class MultiheadAttention extends Module {
     const ab = opts.attnBias ? this.headShaped('attnBias', opts.attnBias, L, S, B, unbatched) : null;
     if (ab && ab.t.dtype !== query.dtype) throw new Error(`MultiheadAttention: attnBias must be ${query.dtype} like the query, got ${ab.t.dtype}`);
 
-    // projection (…, groups·E) → (groups, nH, B, len, d): rows [0, E) of in_proj are W_q, [E, 2E) W_k, [2E, 3E) W_v
+    // projection (…, groups·E): rows [0, E) of in_proj are W_q, [E, 2E) W_k, [2E, 3E) W_v
     const W = this.in_proj_weight, b = this.in_proj_bias;
-    const project = (x: Tensor, first: number, groups: number, len: number) => {
+    const project = (x: Tensor, first: number, groups: number) => {
       const all = first === 0 && groups === 3;
-      const y = linear(x, all ? W : narrow(W, 0, first * E, groups * E), b ? (all ? b : narrow(b, 0, first * E, groups * E)) : null);
-      return bf ? permute(reshape(y, [B, len, groups, nH, d]), [2, 3, 0, 1, 4]) : permute(reshape(y, [len, B, groups, nH, d]), [2, 3, 1, 0, 4]);
+      return linear(x, all ? W : narrow(W, 0, first * E, groups * E), b ? (all ? b : narrow(b, 0, first * E, groups * E)) : null);
     };
-    const G = nH * B; // attention matrices, head-major: matrix h·B + b
+    // group g of a projection with `groups` groups, in place: head h, batch b, position i, feature e sits at
+    // g·E + h·d + e of row b·len + i (batch first) or i·B + b
+    const operand = (slot: number, g: number, groups: number, len: number): AttentionOperand => {
+      const w = groups * E;
+      return { slot, offset: g * E, s0: d, s1: bf ? len * w : w, ld: bf ? w : B * w };
+    };
     let inputs: Tensor[], operands: AttentionOperand[];
     if (query === key && key === value) {
-      inputs = [project(query, 0, 3, L)];
-      operands = [{ slot: 0, offset: 0 }, { slot: 0, offset: G * L * d }, { slot: 0, offset: 2 * G * L * d }];
+      inputs = [project(query, 0, 3)];
+      operands = [operand(0, 0, 3, L), operand(0, 1, 3, L), operand(0, 2, 3, L)];
     } else if (key === value) {
-      inputs = [project(query, 0, 1, L), project(key, 1, 2, S)];
-      operands = [{ slot: 0, offset: 0 }, { slot: 1, offset: 0 }, { slot: 1, offset: G * S * d }];
+      inputs = [project(query, 0, 1), project(key, 1, 2)];
+      operands = [operand(0, 0, 1, L), operand(1, 0, 2, S), operand(1, 1, 2, S)];
     } else {
-      inputs = [project(query, 0, 1, L), project(key, 1, 1, S), project(value, 2, 1, S)];
-      operands = [{ slot: 0, offset: 0 }, { slot: 1, offset: 0 }, { slot: 2, offset: 0 }];
+      inputs = [project(query, 0, 1), project(key, 1, 1), project(value, 2, 1)];
+      operands = [operand(0, 0, 1, L), operand(1, 0, 1, S), operand(2, 0, 1, S)];
     }
 
     const [o, w] = attentionCore('MultiheadAttention', inputs, operands[0], operands[1], operands[2], {
@@ -136,11 +141,11 @@ export class MultiheadAttention extends Module {
       padding: kpm, paddingStrides: [0, S, 0, 1],
       dropoutP: this.training ? this.dropout : 0, generator: this.dropoutGenerator ?? defaultGenerator,
       needWeights: opts.needWeights ?? true,
+      // heads concatenated per position, in the input's layout: (B, L, nH·d) or (L, B, nH·d)
+      out: { shape: unbatched ? [L, E] : bf ? [B, L, E] : [L, B, E], s0: d, s1: bf ? L * E : E, ld: bf ? E : B * E },
     });
 
-    // (nH, B, L, d) → (B, L, nH, d) or (L, B, nH, d): heads concatenated per position, in the input's layout
-    const merged = reshape(permute(o, bf ? [1, 2, 0, 3] : [2, 1, 0, 3]), unbatched ? [L, E] : bf ? [B, L, E] : [L, B, E]);
-    const out = this.out_proj.forward(merged);
+    const out = this.out_proj.forward(o);
     if (!w) return [out, null];
     let weights = (opts.averageAttnWeights ?? true) ? mean(w, 0) : permute(w, [1, 0, 2, 3]); // (B, L, S) or (B, nH, L, S)
     if (unbatched) weights = squeeze(weights, 0);

@@ -31,8 +31,15 @@ export interface ScaledDotProductAttentionOptions {
   generator?: Generator;
 }
 
-/** A contiguous (G, rows, cols) block of inputs[slot].data starting at element `offset`. */
-export interface AttentionOperand { slot: number; offset: number }
+/**
+ * The (d0, d1, rows, cols) matrices of one operand inside inputs[slot].data: matrix (a, b) starts at element
+ * offset + a·s0 + b·s1 and its rows are ld apart. Defaults: a contiguous block (ld = cols, s1 = rows·cols,
+ * s0 = d1·s1). Strides let heads be read in place from a packed (batch·len, 3·heads·headDim) projection.
+ */
+export interface AttentionOperand { slot: number; offset: number; ld?: number; s0?: number; s1?: number }
+
+/** Where attentionCore writes its output: a tensor of `shape` holding matrix (a, b) at a·s0 + b·s1, rows ld apart. */
+export interface AttentionOutLayout { shape: number[]; ld: number; s0: number; s1: number }
 
 /** Everything attentionCore needs besides the operands: sizes, scale, masks (with their strides) and dropout. */
 export interface AttentionSpec {
@@ -47,6 +54,8 @@ export interface AttentionSpec {
   dropoutP: number; generator: Generator;
   /** Also return the (post-dropout) weights (d0, d1, L, S), differentiable. */
   needWeights: boolean;
+  /** Output layout; must cover every element of the shape (default: contiguous (d0, d1, L, Ev)). */
+  out?: AttentionOutLayout;
 }
 
 const NO_STRIDES = [0, 0, 0, 0];
@@ -60,8 +69,20 @@ export function attentionCore(op: string, inputs: Tensor[], q: AttentionOperand,
   const { d0, d1, L, S, E, Ev, scale } = sp;
   const G = d0 * d1, nP = G * L * S, dtype = inputs[q.slot].dtype;
   const be = backend();
-  const view = (o: AttentionOperand, n: number) => (inputs[o.slot].data as FloatArray).subarray(o.offset, o.offset + n);
-  const Q = view(q, G * L * E), K = view(k, G * S * E), V = view(v, G * S * Ev);
+  // an operand's matrices as matmul sees them: the data from the first matrix on, and the batch layout of the
+  // strided operand (X = A, B or C; inner batch index = d1)
+  const view = (o: AttentionOperand) => (inputs[o.slot].data as FloatArray).subarray(o.offset);
+  type Lay = { ld: number; s0: number; s1: number };
+  const lay = (o: { ld?: number; s0?: number; s1?: number }, rows: number, cols: number): Lay => {
+    const ld = o.ld ?? cols, s1 = o.s1 ?? rows * cols;
+    return { ld, s1, s0: o.s0 ?? d1 * s1 };
+  };
+  const asA = (l: Lay) => ({ lda: l.ld, strideA: l.s1, outerStrideA: l.s0 });
+  const asB = (l: Lay) => ({ ldb: l.ld, strideB: l.s1, outerStrideB: l.s0 });
+  const asC = (l: Lay) => ({ ldc: l.ld, strideC: l.s1, outerStrideC: l.s0 });
+  const Q = view(q), K = view(k), V = view(v);
+  const lQ = lay(q, L, E), lK = lay(k, S, E), lV = lay(v, S, Ev);
+  const outLay = sp.out ?? { shape: [d0, d1, L, Ev], ...lay({}, L, Ev) };
   const params: AttentionSoftmaxParams = {
     d0, d1, L, S, scale, causal: sp.causal, maskKeepsNonZero: sp.maskKeepsNonZero,
     biasStrides: sp.bias ? sp.biasStrides : NO_STRIDES, maskStrides: sp.mask ? sp.maskStrides : NO_STRIDES,
@@ -70,7 +91,7 @@ export function attentionCore(op: string, inputs: Tensor[], q: AttentionOperand,
 
   // S = Q·Kᵀ, then P = softmax(scale·S + bias, masks) in place
   const P = empty(dtype, nP) as FloatArray;
-  be.matmul(Q, K, P, { batch: G, m: L, n: S, k: E, transA: false, transB: true, strideA: L * E, strideB: S * E, beta: 0 });
+  be.matmul(Q, K, P, { batch: G, inner: d1, m: L, n: S, k: E, transA: false, transB: true, ...asA(lQ), ...asB(lK), beta: 0 });
   be.attentionSoftmax(P, P, sp.bias ? sp.bias.data as FloatArray : null, sp.mask?.data ?? null, sp.padding?.data ?? null, params);
   let keep: FloatArray | null = null, Pd = P;
   if (sp.dropoutP > 0) {
@@ -81,8 +102,8 @@ export function attentionCore(op: string, inputs: Tensor[], q: AttentionOperand,
     Pd = empty(dtype, nP) as FloatArray;
     be.binary('mul', P, [nP], keep, [nP], Pd, [nP]);
   }
-  const out = new Tensor(empty(dtype, G * L * Ev), [d0, d1, L, Ev]);
-  be.matmul(Pd, V, out.data as FloatArray, { batch: G, m: L, n: Ev, k: S, transA: false, transB: false, strideA: L * S, strideB: S * Ev, beta: 0 });
+  const out = new Tensor(empty(dtype, outLay.shape.reduce((x, y) => x * y, 1)), outLay.shape);
+  be.matmul(Pd, V, out.data as FloatArray, { batch: G, inner: d1, m: L, n: Ev, k: S, transA: false, transB: false, strideA: L * S, ...asB(lV), ...asC(outLay), beta: 0 });
 
   const biasSlot = sp.bias ? inputs.length : -1;
   const recorded = sp.bias ? [...inputs, sp.bias] : inputs;
@@ -97,19 +118,19 @@ export function attentionCore(op: string, inputs: Tensor[], q: AttentionOperand,
     if (wantQ) written[q.slot] += G * L * E;
     if (wantK) written[k.slot] += G * S * E;
     if (wantV) written[v.slot] += G * S * Ev;
-    const gradView = (o: AttentionOperand, n: number): FloatArray => {
+    const gradView = (o: AttentionOperand): FloatArray => {
       const t = inputs[o.slot];
       grads[o.slot] ??= new Tensor(written[o.slot] === t.size ? empty(dtype, t.size) : allocate(dtype, t.size), t.shape);
-      return (grads[o.slot]!.data as FloatArray).subarray(o.offset, o.offset + n);
+      return (grads[o.slot]!.data as FloatArray).subarray(o.offset);
     };
     let dPd: FloatArray;
     if (dO) {
       if (wantV) { // dV = P'ᵀ·dO
-        be.matmul(Pd, dO, gradView(v, G * S * Ev), { batch: G, m: S, n: Ev, k: L, transA: true, transB: false, strideA: L * S, strideB: L * Ev, beta: 0 });
+        be.matmul(Pd, dO, gradView(v), { batch: G, inner: d1, m: S, n: Ev, k: L, transA: true, transB: false, strideA: L * S, ...asB(outLay), ...asC(lV), beta: 0 });
       }
       if (!wantQ && !wantK && !wantBias) return grads;
       dPd = empty(dtype, nP) as FloatArray; // dP' = dO·Vᵀ
-      be.matmul(dO, V, dPd, { batch: G, m: L, n: S, k: Ev, transA: false, transB: true, strideA: L * Ev, strideB: S * Ev, beta: 0 });
+      be.matmul(dO, V, dPd, { batch: G, inner: d1, m: L, n: S, k: Ev, transA: false, transB: true, ...asA(outLay), ...asB(lV), beta: 0 });
     } else dPd = dW!;
     const dS = dO ? dPd : empty(dtype, nP) as FloatArray; // the kernel may write over its own gradient buffer
     if (wantBias) { // ∂L/∂bias = Σ over the broadcast axes of the unscaled dS
@@ -120,10 +141,10 @@ export function attentionCore(op: string, inputs: Tensor[], q: AttentionOperand,
     if (!wantQ && !wantK) return grads;
     be.attentionSoftmaxBackward(P, dPd, keep, dS, G * L, S, scale);
     if (wantQ) { // dQ = dS·K
-      be.matmul(dS, K, gradView(q, G * L * E), { batch: G, m: L, n: E, k: S, transA: false, transB: false, strideA: L * S, strideB: S * E, beta: 0 });
+      be.matmul(dS, K, gradView(q), { batch: G, inner: d1, m: L, n: E, k: S, transA: false, transB: false, strideA: L * S, ...asB(lK), ...asC(lQ), beta: 0 });
     }
     if (wantK) { // dK = dSᵀ·Q
-      be.matmul(dS, Q, gradView(k, G * S * E), { batch: G, m: S, n: E, k: L, transA: true, transB: false, strideA: L * S, strideB: L * E, beta: 0 });
+      be.matmul(dS, Q, gradView(k), { batch: G, inner: d1, m: S, n: E, k: L, transA: true, transB: false, strideA: L * S, ...asB(lQ), ...asC(lK), beta: 0 });
     }
     return grads;
   };
