@@ -2,7 +2,7 @@
 // and save → load → identical predictions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as dt from '../src/index.ts';
@@ -131,4 +131,17 @@ test('resnet trains on CIFAR-10 binary batches (3-channel 32×32) and evaluates 
 test('a classifier refuses a dataset its input layer does not fit, naming the ones it takes', async () => {
   await assert.rejects(trainClassifier(lenetSpec, { maxSteps: 1, out: tmp(), dataset: 'cifar10' }), /lenet: unknown dataset 'cifar10' \(this model trains on mnist, fashion-mnist\)/);
   await assert.rejects(trainClassifier(resnetSpec, { maxSteps: 1, out: tmp(), dataset: 'svhn' }), /resnet: unknown dataset 'svhn' \(this model trains on fashion-mnist, mnist, cifar10\)/);
+});
+
+test('a missing dataset fails before the run directory is made', async () => {
+  const empty = tmp(), out = join(tmp(), 'run');
+  const saved = process.env.DEEPTEN_OFFLINE;
+  process.env.DEEPTEN_OFFLINE = '1';
+  try {
+    await assert.rejects(trainClassifier(resnetSpec, { maxSteps: 1, out, dataDir: empty, dataset: 'cifar10' }), /cifar10.*not found/s);
+    assert.equal(existsSync(out), false);
+  } finally {
+    if (saved === undefined) delete process.env.DEEPTEN_OFFLINE; else process.env.DEEPTEN_OFFLINE = saved;
+    rmSync(empty, { recursive: true, force: true });
+  }
 });

@@ -175,10 +175,12 @@ export async function trainClassifier(spec: ClassifierSpec, opts: TrainOptions):
   } else {
     cfg = applyOverrides(structuredClone(spec.defaults), opts);
     datasetDefaults(spec, cfg, opts.set);
+    // find (or download) the data before making the run directory, so a missing dataset leaves nothing behind
+    await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
     run = Run.open(spec.name, { out: opts.out, config: cfg });
   }
   manualSeed(cfg.seed);
-  await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
+  if (opts.resume) await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
   const model = spec.build(cfg.model, datasetInfo(spec, cfg.dataset).channels);
   const train = loadSplit(cfg, 'train', opts.dataDir);
   const test = loadSplit(cfg, 'test', opts.dataDir);
