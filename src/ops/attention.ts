@@ -8,9 +8,10 @@ import { Tensor } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import type { AttentionSoftmaxParams } from '../backend/kernels/attention.ts';
-import { allocate, empty, shapeStr, type FloatArray } from '../backend/types.ts';
+import { allocate, empty, shapeStr, sizeOf, type FloatArray } from '../backend/types.ts';
 import { defaultGenerator, type Generator } from '../random.ts';
 import { reshape } from './shape.ts';
+import { fillDropoutMask } from './dropout.ts';
 
 export interface ScaledDotProductAttentionOptions {
   /**
@@ -95,14 +96,13 @@ export function attentionCore(op: string, inputs: Tensor[], q: AttentionOperand,
   be.attentionSoftmax(P, P, sp.bias ? sp.bias.data as FloatArray : null, sp.mask?.data ?? null, sp.padding?.data ?? null, params);
   let keep: FloatArray | null = null, Pd = P;
   if (sp.dropoutP > 0) {
-    // inverted dropout, drawn as ops/dropout.ts does: keep when u ≥ p·2³², factor 1/(1 − p)
+    // inverted dropout, with F.dropout's draws
     keep = empty(dtype, nP) as FloatArray;
-    const threshold = sp.dropoutP * 4294967296, factor = 1 / (1 - sp.dropoutP), g = sp.generator;
-    for (let i = 0; i < nP; i++) keep[i] = g.nextU32() >= threshold ? factor : 0;
+    fillDropoutMask(keep, sp.dropoutP, sp.generator);
     Pd = empty(dtype, nP) as FloatArray;
     be.binary('mul', P, [nP], keep, [nP], Pd, [nP]);
   }
-  const out = new Tensor(empty(dtype, outLay.shape.reduce((x, y) => x * y, 1)), outLay.shape);
+  const out = new Tensor(empty(dtype, sizeOf(outLay.shape)), outLay.shape);
   be.matmul(Pd, V, out.data as FloatArray, { batch: G, inner: d1, m: L, n: Ev, k: S, transA: false, transB: false, strideA: L * S, ...asB(lV), ...asC(outLay), beta: 0 });
 
   const biasSlot = sp.bias ? inputs.length : -1;
