@@ -100,7 +100,7 @@ function perChannel(v: number | number[], channels: number, what: string): numbe
 
 /** [C, H, W] of the dataset's images (C = 1 unless the dataset says otherwise). */
 function imageShape(d: ImageDataset): ImageShape {
-  return [(d as { channels?: number }).channels ?? 1, d.rows, d.cols];
+  return [d.channels ?? 1, d.rows, d.cols];
 }
 
 /** The pixel side of batch building: the images, labels and per-channel normalisation. */
@@ -166,7 +166,7 @@ function lrFactor(cfg: ClassifierConfig, stepsPerEpoch: number): (t: number) => 
 }
 
 export async function trainClassifier(spec: ClassifierSpec, opts: TrainOptions): Promise<Summary> {
-  let run: Run;
+  let run: Run | null = null;
   let cfg: ClassifierConfig;
   if (opts.resume) {
     run = Run.open(spec.name, { resume: opts.resume, config: null });
@@ -175,12 +175,11 @@ export async function trainClassifier(spec: ClassifierSpec, opts: TrainOptions):
   } else {
     cfg = applyOverrides(structuredClone(spec.defaults), opts);
     datasetDefaults(spec, cfg, opts.set);
-    // find (or download) the data before making the run directory, so a missing dataset leaves nothing behind
-    await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
-    run = Run.open(spec.name, { out: opts.out, config: cfg });
   }
+  // find (or download) the data before a new run's directory is made, so a missing dataset leaves nothing behind
+  await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
+  run ??= Run.open(spec.name, { out: opts.out, config: cfg });
   manualSeed(cfg.seed);
-  if (opts.resume) await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
   const model = spec.build(cfg.model, datasetInfo(spec, cfg.dataset).channels);
   const train = loadSplit(cfg, 'train', opts.dataDir);
   const test = loadSplit(cfg, 'test', opts.dataDir);
