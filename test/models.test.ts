@@ -128,6 +128,20 @@ test('resnet trains on CIFAR-10 binary batches (3-channel 32×32) and evaluates 
   } finally { rmSync(data, { recursive: true, force: true }); rmSync(out, { recursive: true, force: true }); }
 });
 
+test('--set mean/std take one value or one per channel; the one not set stays the dataset\'s', async () => {
+  const data = tmp(), out = tmp();
+  try {
+    writeColourCifar(data, 4, 8);
+    const set = { 'model.depth': '8', 'model.widths': '2/2/2', mean: '0.5/0.4/0.3' };
+    await trainClassifier(resnetSpec, { maxSteps: 1, batchSize: 4, out, dataDir: data, dataset: 'cifar10', set });
+    const cfg = JSON.parse((await import('node:fs')).readFileSync(join(out, 'config.json'), 'utf8'));
+    assert.deepEqual(cfg.mean, [0.5, 0.4, 0.3]);
+    assert.deepEqual(cfg.std, [0.2470, 0.2435, 0.2616]);
+    await assert.rejects(trainClassifier(resnetSpec, { maxSteps: 1, batchSize: 4, out: tmp(), dataDir: data, dataset: 'cifar10', set: { ...set, mean: '0.5/0.5' } }),
+      /classifier: mean has 2 values for images of 3 channel\(s\)/);
+  } finally { rmSync(data, { recursive: true, force: true }); rmSync(out, { recursive: true, force: true }); }
+});
+
 test('a classifier refuses a dataset its input layer does not fit, naming the ones it takes', async () => {
   await assert.rejects(trainClassifier(lenetSpec, { maxSteps: 1, out: tmp(), dataset: 'cifar10' }), /lenet: unknown dataset 'cifar10' \(this model trains on mnist, fashion-mnist\)/);
   await assert.rejects(trainClassifier(resnetSpec, { maxSteps: 1, out: tmp(), dataset: 'svhn' }), /resnet: unknown dataset 'svhn' \(this model trains on fashion-mnist, mnist, cifar10\)/);

@@ -39,7 +39,10 @@ export interface ClassifierConfig {
   cropPadding: number;
   flip: boolean;
   labelSmoothing: number;
-  /** Normalisation of pixels in 0..1: one value for every channel, or one per channel (default: the dataset's). */
+  /**
+   * Normalisation of pixels in 0..1: one value for every channel, or one per channel; empty = the dataset's
+   * training-set statistics (filled in when a run starts). Runs saved before lists were used hold a number.
+   */
   mean: number | number[];
   std: number | number[];
   seed: number;
@@ -81,7 +84,8 @@ function datasetInfo(spec: ClassifierSpec, name: string): (typeof DATASETS)[Clas
 /** Dataset-dependent defaults the user did not set: normalisation, and crop padding when the recipe crops. */
 function datasetDefaults(spec: ClassifierSpec, cfg: ClassifierConfig, set: Record<string, string> = {}): void {
   const d = datasetInfo(spec, cfg.dataset);
-  if (set.mean === undefined && set.std === undefined) [cfg.mean, cfg.std] = [[...d.mean], [...d.std]];
+  if (set.mean === undefined) cfg.mean = [...d.mean];
+  if (set.std === undefined) cfg.std = [...d.std];
   if (set.cropPadding === undefined && cfg.cropPadding > 0) cfg.cropPadding = d.cropPadding;
 }
 

@@ -9,7 +9,7 @@ import { catalog } from '../catalog.ts';
 const base: ClassifierConfig = {
   dataset: 'mnist', epochs: 10, batchSize: 128, optimizer: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false,
   weightDecay: 0, schedule: 'cosine', milestones: [], warmupEpochs: 0, cropPadding: 0, flip: false, labelSmoothing: 0,
-  mean: 0.1307, std: 0.3081, seed: 1, trainLimit: 0, testLimit: 0, maxSteps: 0, prefetch: 2, model: {},
+  mean: [], std: [], seed: 1, trainLimit: 0, testLimit: 0, maxSteps: 0, prefetch: 2, model: {},
 };
 
 export const mlpSpec: ClassifierSpec = {
@@ -30,7 +30,7 @@ export const lenetSpec: ClassifierSpec = {
 export const resnetSpec: ClassifierSpec = {
   name: 'resnet',
   // ResNet-20 (He et al. 2016 CIFAR recipe at smaller scale): SGD 0.1, momentum 0.9, wd 5e-4, crop + flip, cosine
-  defaults: { ...base, dataset: 'fashion-mnist', epochs: 30, lr: 0.1, weightDecay: 5e-4, cropPadding: 2, flip: true, mean: 0.2860, std: 0.3530, model: { ...resnetDefaults } },
+  defaults: { ...base, dataset: 'fashion-mnist', epochs: 30, lr: 0.1, weightDecay: 5e-4, cropPadding: 2, flip: true, model: { ...resnetDefaults } },
   build: (m, inChannels) => new ResNet({ ...m, inChannels }),
   // 28×28 grayscale or 32×32 RGB: global average pooling makes the head independent of the image size
   datasets: ['fashion-mnist', 'mnist', 'cifar10'],
