@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readTar, extractTar, packTar, type TarWriteEntry } from '../src/io/tar.ts';
-import { Generator } from '../src/random.ts';
+import { readTar, extractTar, packTar, type TarWriteEntry } from '../../src/io/tar.ts';
+import { Generator } from '../../src/random.ts';
 
 const enc = new TextEncoder();
 const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');

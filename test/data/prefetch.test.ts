@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { Generator } from '../src/random.ts';
-import { DataLoader, type LoaderState } from '../src/data/loader.ts';
-import { randomCrop, randomHorizontalFlip, normalize, drawAugmentParams, augmentBatch, type AugmentSpec, type ImageShape } from '../src/data/transforms.ts';
-import { Prefetcher, prefetch, toShared } from '../src/data/prefetch.ts';
-import { buildImageBatch, shareImageBatchData, imageBatchWorker, type ImageBatch, type ImageBatchData, type ImageBatchJob } from '../src/data/image-batch.ts';
-import { trainClassifier } from '../src/train/classify.ts';
-import { mlpSpec } from '../src/train/recipes/classifiers.ts';
-import type { RngState } from '../src/random.ts';
+import { Generator } from '../../src/random.ts';
+import { DataLoader, type LoaderState } from '../../src/data/loader.ts';
+import { randomCrop, randomHorizontalFlip, normalize, drawAugmentParams, augmentBatch, type AugmentSpec, type ImageShape } from '../../src/data/transforms.ts';
+import { Prefetcher, prefetch, toShared } from '../../src/data/prefetch.ts';
+import { buildImageBatch, shareImageBatchData, imageBatchWorker, type ImageBatch, type ImageBatchData, type ImageBatchJob } from '../../src/data/image-batch.ts';
+import { trainClassifier } from '../../src/train/classify.ts';
+import { mlpSpec } from '../../src/train/recipes/classifiers.ts';
+import type { RngState } from '../../src/random.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'deepten-prefetch-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -276,7 +276,7 @@ test('bad options and overlapping iterations are refused by name', async () => {
 });
 
 // Child processes: leaving a loop early must let the process exit, from both ways the project loads TypeScript.
-const root = new URL('..', import.meta.url);
+const root = new URL('../..', import.meta.url);
 const src = (p: string) => new URL(p, root).href;
 function child(args: string[], cwd: string) {
   return spawnSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '', NODE_TEST_CONTEXT: undefined } });

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as dt from '../src/index.ts';
-import { normalizedAdjacency, GCN, GAE, rowNormalize, sparseDropout } from '../src/models/gcn.ts';
-import { rocAuc, averagePrecision } from '../src/train/metrics.ts';
-import { gcn, gae, splitEdges } from '../src/train/recipes/graph.ts';
-import { Generator } from '../src/random.ts';
-import { gradcheck } from './helpers.ts';
+import * as dt from '../../src/index.ts';
+import { normalizedAdjacency, GCN, GAE, rowNormalize, sparseDropout } from '../../src/models/gcn.ts';
+import { rocAuc, averagePrecision } from '../../src/train/metrics.ts';
+import { gcn, gae, splitEdges } from '../../src/train/recipes/graph.ts';
+import { Generator } from '../../src/random.ts';
+import { gradcheck } from '../helpers.ts';
 
 const dataDir = process.env.DEEPTEN_DATA ?? resolve('../shared/data');
 const haveCora = existsSync(join(dataDir, 'cora'));
@@ -87,7 +87,7 @@ test('a short GAE run on Cora links well above chance (AUC 0.5)', { skip: !haveC
 test('gcn-scaling --quick: one epoch on a random sparse graph, with time and memory figures', async () => {
   const out = mkdtempSync(join(tmpdir(), 'deepten-gcs-'));
   try {
-    const { gcnScaling } = await import('../src/experiments/gcn-scaling.ts');
+    const { gcnScaling } = await import('../../src/experiments/gcn-scaling.ts');
     const write = process.stdout.write;
     process.stdout.write = (() => true) as typeof process.stdout.write;
     try { await gcnScaling.run({ quick: true, out, seed: 1, nodes: 2000, edges: 10000, epochs: 1 }); } finally { process.stdout.write = write; }

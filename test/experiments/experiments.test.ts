@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { experiments } from '../src/experiments/index.ts';
-import { parseArgs, formatFlags } from '../src/cli/args.ts';
-import { crc32 } from '../src/viz/png.ts';
-import { SERIES_COLORS } from '../src/viz/plot.ts';
+import { experiments } from '../../src/experiments/index.ts';
+import { parseArgs, formatFlags } from '../../src/cli/args.ts';
+import { crc32 } from '../../src/viz/png.ts';
+import { SERIES_COLORS } from '../../src/viz/plot.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'deepten-exp-'));
 

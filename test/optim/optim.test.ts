@@ -4,13 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Tensor, tensor, mseLoss, zeros, type DType } from '../src/index.ts';
+import { Tensor, tensor, mseLoss, zeros, type DType } from '../../src/index.ts';
 import {
   SGD, Adam, AdamW, Optimizer, clipGradNorm, clipGradValue, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR,
   LinearLR, LambdaLR, SequentialLR, LRScheduler, CosineAnnealingWarmRestarts, OneCycleLR, ReduceLROnPlateau,
   type OptimizerStateDict, type GroupOptions, type ParamState, type PlateauStateDict, type SchedulerStateDict,
-} from '../src/optim/index.ts';
-import { decode, assertClose, type Encoded } from './helpers.ts';
+} from '../../src/optim/index.ts';
+import { decode, assertClose, type Encoded } from '../helpers.ts';
 
 interface OptCase {
   name: string; kind: 'SGD' | 'Adam' | 'AdamW'; opts: Record<string, any>; groups: Record<string, any>[] | null;
@@ -25,7 +25,7 @@ interface ClipCase { name: string; maxNorm: number; normType: number | 'inf'; gr
 const fx: {
   steps: number; problem: Record<'W0' | 'b0' | 'X' | 'Y', Encoded>; optimizers: OptCase[]; schedulers: SchedCase[]; clip: ClipCase[];
   plateau: PlateauCase[];
-} = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/optim.json', import.meta.url)), 'utf8'));
+} = JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/optim.json', import.meta.url)), 'utf8'));
 
 // ---------- the fixed problem: L(W, b) = mean((X·Wᵀ + b − Y)²) ----------
 

@@ -6,12 +6,12 @@ import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import * as dt from '../src/index.ts';
-import { trainClassifier } from '../src/train/classify.ts';
-import { mlpSpec } from '../src/train/recipes/classifiers.ts';
-import { saveCheckpoint, loadCheckpoint } from '../src/train/checkpoint.ts';
-import { MLP } from '../src/models/mlp.ts';
-import { SGD } from '../src/optim/index.ts';
+import * as dt from '../../src/index.ts';
+import { trainClassifier } from '../../src/train/classify.ts';
+import { mlpSpec } from '../../src/train/recipes/classifiers.ts';
+import { saveCheckpoint, loadCheckpoint } from '../../src/train/checkpoint.ts';
+import { MLP } from '../../src/models/mlp.ts';
+import { SGD } from '../../src/optim/index.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'deepten-wb-'));
 const small: Record<string, string> = { trainLimit: '640', testLimit: '200', 'model.hidden': '32' };

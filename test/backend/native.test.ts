@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadNative, openblasCoreType, type NativeBackend } from '../src/backend/native.ts';
-import { jsBackend as js } from '../src/backend/js/index.ts';
-import type { Backend, Conv2dParams, Pool2dParams, UnaryOp, BinaryOp, MatmulParams } from '../src/backend/backend.ts';
-import { Generator } from '../src/random.ts';
+import { loadNative, openblasCoreType, type NativeBackend } from '../../src/backend/native.ts';
+import { jsBackend as js } from '../../src/backend/js/index.ts';
+import type { Backend, Conv2dParams, Pool2dParams, UnaryOp, BinaryOp, MatmulParams } from '../../src/backend/backend.ts';
+import { Generator } from '../../src/random.ts';
 
 const coreTypeBefore = process.env.OPENBLAS_CORETYPE; // recorded before anything loads the addon
 const loaded = loadNative();

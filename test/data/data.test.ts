@@ -7,14 +7,14 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Generator } from '../src/random.ts';
+import { Generator } from '../../src/random.ts';
 import {
   resolveDataDir, loadMnist, loadFashionMnist, loadPlanetoid, denseFeatures, loadPtb, loadTinyShakespeare, loadMulti30k,
   loadTextCorpus, loadAnalogies, parseAnalogies, DataLoader, normalize, randomCrop, hflip, randomHorizontalFlip, mapImages,
   Vocab, CharTokenizer, wordTokenize, padSequences, bucketByLength, collatePairs,
-} from '../src/data/index.ts';
+} from '../../src/data/index.ts';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
+const here = fileURLToPath(new URL('..', import.meta.url));
 const repoRoot = resolve(here, '..');
 const fx = join(here, 'fixtures', 'io');
 const dataDir = process.env.DEEPTEN_DATA ?? resolve(repoRoot, '../shared/data');

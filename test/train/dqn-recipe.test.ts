@@ -6,15 +6,15 @@ import { mkdtempSync, rmSync, readFileSync, existsSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { trainDqnRecipe, evalDqnRecipe, loadDqnCheckpoint, checkpointName } from '../src/train/recipes/dqn.ts';
-import { recipes } from '../src/train/recipes/index.ts';
-import { play } from '../src/cli/play.ts';
-import { UsageError } from '../src/cli/args.ts';
-import { evaluate } from '../src/models/dqn.ts';
-import { CartPole } from '../src/rl/index.ts';
-import { saveCheckpoint } from '../src/train/checkpoint.ts';
-import { writeSafetensors } from '../src/io/safetensors.ts';
-import { MLP } from '../src/models/mlp.ts';
+import { trainDqnRecipe, evalDqnRecipe, loadDqnCheckpoint, checkpointName } from '../../src/train/recipes/dqn.ts';
+import { recipes } from '../../src/train/recipes/index.ts';
+import { play } from '../../src/cli/play.ts';
+import { UsageError } from '../../src/cli/args.ts';
+import { evaluate } from '../../src/models/dqn.ts';
+import { CartPole } from '../../src/rl/index.ts';
+import { saveCheckpoint } from '../../src/train/checkpoint.ts';
+import { writeSafetensors } from '../../src/io/safetensors.ts';
+import { MLP } from '../../src/models/mlp.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'deepten-dqn-'));
 // a small net trained every step: a few thousand CartPole steps take well under a second

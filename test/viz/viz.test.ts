@@ -6,14 +6,14 @@ import { inflateSync } from 'node:zlib';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Generator, tensor } from '../src/index.ts';
-import { crc32, encodePng, writePng } from '../src/viz/png.ts';
-import { encodeGif, lzwEncode } from '../src/viz/gif.ts';
-import { tileGrid, writeGrid } from '../src/viz/grid.ts';
-import { Canvas } from '../src/viz/canvas.ts';
-import { linePlot, niceTicks, formatTick, writePlot, SERIES_COLORS } from '../src/viz/plot.ts';
-import { glyphPixel, textWidth } from '../src/viz/font.ts';
-import { cartPoleGif, cartPoleStrip } from '../src/rl/render.ts';
+import { Generator, tensor } from '../../src/index.ts';
+import { crc32, encodePng, writePng } from '../../src/viz/png.ts';
+import { encodeGif, lzwEncode } from '../../src/viz/gif.ts';
+import { tileGrid, writeGrid } from '../../src/viz/grid.ts';
+import { Canvas } from '../../src/viz/canvas.ts';
+import { linePlot, niceTicks, formatTick, writePlot, SERIES_COLORS } from '../../src/viz/plot.ts';
+import { glyphPixel, textWidth } from '../../src/viz/font.ts';
+import { cartPoleGif, cartPoleStrip } from '../../src/rl/render.ts';
 
 // ---------------------------------------------------------------- PNG
 

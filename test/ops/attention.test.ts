@@ -3,12 +3,12 @@
 // packed self-attention path against its general path, and bad inputs.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, Generator, Tensor, nn, noGrad, randn, tensor, zeros } from '../src/index.ts';
-import { scaledDotProductAttention as sdpa, type ScaledDotProductAttentionOptions } from '../src/ops/attention.ts';
-import { jsBackend as js } from '../src/backend/js/index.ts';
-import { loadNative } from '../src/backend/native.ts';
-import type { AttentionSoftmaxParams } from '../src/backend/kernels/attention.ts';
-import { assertClose, backendName, gradcheck, loadFixtures, randd, replay } from './helpers.ts';
+import { F, Generator, Tensor, nn, noGrad, randn, tensor, zeros } from '../../src/index.ts';
+import { scaledDotProductAttention as sdpa, type ScaledDotProductAttentionOptions } from '../../src/ops/attention.ts';
+import { jsBackend as js } from '../../src/backend/js/index.ts';
+import { loadNative } from '../../src/backend/native.ts';
+import type { AttentionSoftmaxParams } from '../../src/backend/kernels/attention.ts';
+import { assertClose, backendName, gradcheck, loadFixtures, randd, replay } from '../helpers.ts';
 
 describe(`scaledDotProductAttention matches PyTorch (${backendName} backend)`, () => {
   const cases = loadFixtures('attention');

@@ -4,14 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Generator, noGrad, tensor } from '../src/index.ts';
-import { CartPole } from '../src/rl/cartpole.ts';
-import { Acrobot } from '../src/rl/acrobot.ts';
-import { MountainCar } from '../src/rl/mountaincar.ts';
-import type { StatefulEnv } from '../src/rl/env.ts';
-import { ReplayBuffer } from '../src/rl/replay.ts';
-import { asciiCartPole, renderCartPole } from '../src/rl/render.ts';
-import { DqnAgent, evaluate, linearSchedule, trainDqn, dqnDefaults } from '../src/models/dqn.ts';
+import { Generator, noGrad, tensor } from '../../src/index.ts';
+import { CartPole } from '../../src/rl/cartpole.ts';
+import { Acrobot } from '../../src/rl/acrobot.ts';
+import { MountainCar } from '../../src/rl/mountaincar.ts';
+import type { StatefulEnv } from '../../src/rl/env.ts';
+import { ReplayBuffer } from '../../src/rl/replay.ts';
+import { asciiCartPole, renderCartPole } from '../../src/rl/render.ts';
+import { DqnAgent, evaluate, linearSchedule, trainDqn, dqnDefaults } from '../../src/models/dqn.ts';
 
 interface Episode {
   initialState: number[];
@@ -26,7 +26,7 @@ interface Episode {
 }
 
 function loadEpisodes(name: string): Episode[] {
-  const path = fileURLToPath(new URL(`./fixtures/rl_${name}.json`, import.meta.url));
+  const path = fileURLToPath(new URL(`../fixtures/rl_${name}.json`, import.meta.url));
   return JSON.parse(readFileSync(path, 'utf8')).episodes;
 }
 

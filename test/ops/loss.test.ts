@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import {
   tensor, Tensor, crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, huberLoss, binaryCrossEntropyWithLogits,
   binaryCrossEntropy, type Reduction,
-} from '../src/index.ts';
-import { loadFixtures, replay, gradcheck, randd, type FixtureCase } from './helpers.ts';
+} from '../../src/index.ts';
+import { loadFixtures, replay, gradcheck, randd, type FixtureCase } from '../helpers.ts';
 
 const cases = loadFixtures('loss');
 

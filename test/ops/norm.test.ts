@@ -1,9 +1,9 @@
 // Normalization and dropout: PyTorch fixtures (forward, gradients, running stats), float64 gradchecks, bad inputs.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import * as dt from '../src/index.ts';
-import { Generator, type Tensor } from '../src/index.ts';
-import { loadFixtures, replay, gradcheck, randd, backendName, assertClose } from './helpers.ts';
+import * as dt from '../../src/index.ts';
+import { Generator, type Tensor } from '../../src/index.ts';
+import { loadFixtures, replay, gradcheck, randd, backendName, assertClose } from '../helpers.ts';
 
 type Fn = (xs: Tensor[], meta: Record<string, any>) => Tensor | Tensor[];
 const ops: Record<string, Fn> = {

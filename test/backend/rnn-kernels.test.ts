@@ -4,10 +4,10 @@
 // when the addon is not built.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadNative, type NativeBackend } from '../src/backend/native.ts';
-import { jsBackend as js } from '../src/backend/js/index.ts';
-import type { Backend } from '../src/backend/backend.ts';
-import { Generator } from '../src/random.ts';
+import { loadNative, type NativeBackend } from '../../src/backend/native.ts';
+import { jsBackend as js } from '../../src/backend/js/index.ts';
+import type { Backend } from '../../src/backend/backend.ts';
+import { Generator } from '../../src/random.ts';
 
 const loaded = loadNative();
 const nat = typeof loaded === 'string' ? null : loaded;

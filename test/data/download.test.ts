@@ -5,8 +5,8 @@ import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDataset } from '../src/data/download.ts';
-import { loadPtb } from '../src/data/text.ts';
+import { ensureDataset } from '../../src/data/download.ts';
+import { loadPtb } from '../../src/data/text.ts';
 
 const files: Record<string, string> = {
   '/ptb.train.txt': ' the cat sat \n the <unk> sat \n',

@@ -2,9 +2,9 @@
 // CSR construction, and bad inputs (dtype, shape, out-of-range index).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import * as dt from '../src/index.ts';
-import { CsrMatrix, type Tensor } from '../src/index.ts';
-import { loadFixtures, replay, gradcheck, randd, backendName, assertClose } from './helpers.ts';
+import * as dt from '../../src/index.ts';
+import { CsrMatrix, type Tensor } from '../../src/index.ts';
+import { loadFixtures, replay, gradcheck, randd, backendName, assertClose } from '../helpers.ts';
 
 const int = (v: number[] | number[][], shape?: number[]) => dt.tensor(v, { dtype: 'int32', shape });
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, tensor, zeros, conv2d, convTranspose2d, maxPool2d, avgPool2d, upsampleNearest2d, adaptiveAvgPool2d, cat, nn } from '../src/index.ts';
-import { loadFixtures, replay, gradcheck, randd, assertClose, type FixtureCase } from './helpers.ts';
+import { Tensor, tensor, zeros, conv2d, convTranspose2d, maxPool2d, avgPool2d, upsampleNearest2d, adaptiveAvgPool2d, cat, nn } from '../../src/index.ts';
+import { loadFixtures, replay, gradcheck, randd, assertClose, type FixtureCase } from '../helpers.ts';
 
 /** Runs the op a fixture case names, with the options recorded in its meta. */
 function runCase(c: FixtureCase): (...xs: Tensor[]) => Tensor {

@@ -5,9 +5,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as dt from '../src/index.ts';
-import { nn, Generator, Tensor, manualSeed, randn, tensor, zeros } from '../src/index.ts';
-import { decode, gradcheck, randd, assertClose, backendName, type Encoded } from './helpers.ts';
+import * as dt from '../../src/index.ts';
+import { nn, Generator, Tensor, manualSeed, randn, tensor, zeros } from '../../src/index.ts';
+import { decode, gradcheck, randd, assertClose, backendName, type Encoded } from '../helpers.ts';
 
 const { init } = nn;
 
@@ -28,7 +28,7 @@ interface NnCase {
 }
 
 function loadCases(): NnCase[] {
-  const path = fileURLToPath(new URL('./fixtures/nn.json', import.meta.url));
+  const path = fileURLToPath(new URL('../fixtures/nn.json', import.meta.url));
   return JSON.parse(readFileSync(path, 'utf8')).cases;
 }
 

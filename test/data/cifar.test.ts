@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { loadCifar10, CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD, ensureDataset, loadMnist } from '../src/data/index.ts';
-import { packTar, type TarWriteEntry } from '../src/io/tar.ts';
-import { Generator } from '../src/random.ts';
+import { loadCifar10, CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD, ensureDataset, loadMnist } from '../../src/data/index.ts';
+import { packTar, type TarWriteEntry } from '../../src/io/tar.ts';
+import { Generator } from '../../src/random.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RECORD = 3073;
 const TRAIN = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
 const ALL = [...TRAIN, 'test_batch.bin'];

@@ -2,8 +2,8 @@
 // fixed batch close to zero.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as dt from '../src/index.ts';
-import { nn, optim, F } from '../src/index.ts';
+import * as dt from '../../src/index.ts';
+import { nn, optim, F } from '../../src/index.ts';
 
 test('a 2-8-1 MLP learns XOR', () => {
   dt.manualSeed(0);
