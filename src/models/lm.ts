@@ -18,3 +18,11 @@ export interface LanguageModel {
   /** A fresh stream (empty context), evaluated without gradients and in eval mode. */
   stream(): TokenStream;
 }
+
+/** A trained language model with its tokenizer, as a recipe loads it from a checkpoint or run directory. */
+export interface LoadedLanguageModel {
+  model: LanguageModel;
+  /** Text → ids; throws an error naming the first symbol (or word) outside the vocabulary, unless the vocabulary maps unknowns. */
+  encode(text: string): Int32Array;
+  decode(ids: Int32Array): string;
+}
