@@ -156,9 +156,15 @@ static void padInput(const float* x, float* xp, int64_t n, int64_t c, int64_t h,
  * plus bias. `flip` reads the weight as wt[c, o, kh−1−ki, kw−1−kj] from a (nIn-as-out …) layout: used by the
  * input gradient, whose "weight" is the forward weight transposed and rotated.
  */
+/** A window of the output: oh × ow cells whose tile reads start (offY, offX) cells into the padded input. */
+struct OutWindow { int64_t oh, ow, offY, offX; };
+
 static void directForward(const float* in, const float* wt, const float* bias, float* out, int64_t n, int64_t nIn,
-                          int64_t h, int64_t w, int64_t nOut, int64_t kh, int64_t kw, int64_t ph, int64_t pw, int64_t st, bool flip) {
-  const int64_t hp = h + 2 * ph, wp = w + 2 * pw, oh = (hp - kh) / st + 1, ow = (wp - kw) / st + 1, plane = hp * wp;
+                          int64_t h, int64_t w, int64_t nOut, int64_t kh, int64_t kw, int64_t ph, int64_t pw, int64_t st, bool flip,
+                          const OutWindow* win = nullptr) {
+  const int64_t hp = h + 2 * ph, wp = w + 2 * pw, plane = hp * wp;
+  const int64_t oh = win ? win->oh : (hp - kh) / st + 1, ow = win ? win->ow : (wp - kw) / st + 1;
+  const int64_t off = win ? win->offY * wp + win->offX : 0;
   int V, X;
   tileShape(nOut, ow, &V, &X);
   const int64_t G = V * L, groups = (nOut + G - 1) / G, taps = kh * kw;
@@ -181,7 +187,7 @@ static void directForward(const float* in, const float* wt, const float* bias, f
       const int64_t ox0 = ow * t / tiles, nx = ow * (t + 1) / tiles - ox0;
       const FwdTile k = fwdKernel(V, (int)nx, st);
       for (int64_t g = 0; g < groups; g++) {
-        k(xs + oy * st * wp + ox0 * st, plane, wp, wr.data() + g * nIn * taps * G, nIn, (int)kh, (int)kw, tmp);
+        k(xs + off + oy * st * wp + ox0 * st, plane, wp, wr.data() + g * nIn * taps * G, nIn, (int)kh, (int)kw, tmp);
         const int64_t o1 = std::min(G, nOut - g * G);
         if (bias) for (int64_t p = 0; p < nx; p++) for (int v = 0; v < V; v++) store(tmp + p * G + v * L, load(tmp + p * G + v * L) + load(bg.data() + g * G + v * L));
         // tmp is [pixel][channel]; y rows are per channel: transpose 16 × 16 blocks
@@ -223,7 +229,66 @@ bool directConvForward(const float* x, const float* w, const float* bias, float*
   return true;
 }
 
+/** Per axis, the taps of one output phase r (iy ≡ r mod s) of a stride-s input gradient: the taps ki ≡ r + p (mod s),
+ *  read as a stride-1 kernel over gy rows i' + d0 + a (a = 0…t−1, largest ki first); hr = rows of the phase. */
+struct Phase { int64_t t, d0, hr; };
+static Phase phase(int64_t r, int64_t s, int64_t k, int64_t p, int64_t len) {
+  Phase f{0, 0, r < len ? (len - r + s - 1) / s : 0};
+  int64_t kmax = -1;
+  for (int64_t ki = 0; ki < k; ki++) if (((r + p - ki) % s + s) % s == 0) { f.t++; kmax = ki; }
+  f.d0 = f.t ? (r + p - kmax) / s : 0;  // exact: r + p − kmax is a multiple of s
+  return f;
+}
+
+/**
+ * The input gradient of a stride-s convolution (s ≥ 2, dilation 1, k a multiple of s) without col2im: the s² output
+ * phases (ry, rx) = (iy mod s, ix mod s) are each a stride-1 direct convolution of gy with a (k/s)×(k/s) kernel,
+ *   gx[c, i'·s + ry, j'·s + rx] = Σ_{o,a,b} w[o, c, ki_a, kj_b]·gy[o, i' + d0 + a, j' + d0x + b],  ki_a = ry + p − s·(d0 + a)
+ * (a sub-pixel decomposition: the same multiply-adds as the convolution, no zero-inserted rows).
+ */
+static bool subpixelBackwardInput(const float* gy, const float* w, float* gx, const ConvShape& p) {
+  const int64_t s = p.sh;
+  if (p.g != 1 || s < 2 || p.sw != s || p.dh != 1 || p.dw != 1 || p.kh % s || p.kw % s || p.cIn < L || p.n == 0) return false;
+  if (p.oh != (p.h + 2 * p.ph - p.kh) / s + 1 || p.ow != (p.w + 2 * p.pw - p.kw) / s + 1 || p.oh < 1 || p.ow < 1) return false;
+  // one zero border for every phase: P ≥ −d0 (rows above gy) and P ≥ hr + d0 + t − 1 − oh (rows below)
+  int64_t PH = 0, PW = 0;
+  for (int64_t r = 0; r < s; r++) {
+    const Phase y = phase(r, s, p.kh, p.ph, p.h), x = phase(r, s, p.kw, p.pw, p.w);
+    PH = std::max({PH, -y.d0, y.hr + y.d0 + y.t - 1 - p.oh});
+    PW = std::max({PW, -x.d0, x.hr + x.d0 + x.t - 1 - p.ow});
+  }
+  const int64_t th = p.kh / s, tw = p.kw / s, taps = th * tw;
+  std::vector<float> wsub((size_t)(p.cIn * p.cOut * taps)), tmp;
+  for (int64_t ry = 0; ry < s; ry++) {
+    const Phase y = phase(ry, s, p.kh, p.ph, p.h);
+    for (int64_t rx = 0; rx < s; rx++) {
+      const Phase x = phase(rx, s, p.kw, p.pw, p.w);
+      if (y.hr == 0 || x.hr == 0) continue;
+      // the phase's kernel as a (cIn, cOut, th, tw) forward weight: wsub[c, o, a, b] = w[o, c, ki_a, kj_b]
+      for (int64_t o = 0; o < p.cOut; o++)
+        for (int64_t c = 0; c < p.cIn; c++)
+          for (int64_t a = 0; a < th; a++)
+            for (int64_t b = 0; b < tw; b++)
+              wsub[((c * p.cOut + o) * th + a) * tw + b] = w[((o * p.cIn + c) * p.kh + (ry + p.ph - s * (y.d0 + a))) * p.kw + (rx + p.pw - s * (x.d0 + b))];
+      tmp.resize((size_t)(p.n * p.cIn * y.hr * x.hr));
+      const OutWindow win{y.hr, x.hr, y.d0 + PH, x.d0 + PW};
+      directForward(gy, wsub.data(), nullptr, tmp.data(), p.n, p.cOut, p.oh, p.ow, p.cIn, th, tw, PH, PW, 1, false, &win);
+      // scatter the phase into its rows and columns of gx
+      parallelFor((size_t)(p.n * p.cIn), 64, [&](size_t a0, size_t a1) {
+        for (size_t pl = a0; pl < a1; pl++) {
+          const float* src = tmp.data() + pl * y.hr * x.hr;
+          float* dst = gx + pl * p.h * p.w + ry * p.w + rx;
+          for (int64_t i = 0; i < y.hr; i++)
+            for (int64_t j = 0; j < x.hr; j++) dst[i * s * p.w + j * s] = src[i * x.hr + j];
+        }
+      });
+    }
+  }
+  return true;
+}
+
 bool directConvBackwardInput(const float* gy, const float* w, float* gx, const ConvShape& p) {
+  if (p.sh > 1 && subpixelBackwardInput(gy, w, gx, p)) return true;
   if (p.g != 1 || p.sh != 1 || p.sw != 1 || p.dh != 1 || p.dw != 1 || p.cIn < L || p.n == 0) return false;
   if (p.ph > p.kh - 1 || p.pw > p.kw - 1 || p.oh != p.h + 2 * p.ph - p.kh + 1 || p.ow != p.w + 2 * p.pw - p.kw + 1) return false;
   // gx = gy ⋆ rot180(w)ᵀ with padding k − 1 − p: output (n, cIn, h, w)
@@ -279,7 +344,7 @@ static void bwdWKernels(int V, BwdWTile* k) {
 
 bool directConvBackwardWeight(const float* x, const float* gy, float* gw, float* gb, const ConvShape& p) {
   // few input channels leave most accumulator registers idle: im2col + GEMM does better there
-  if (p.g != 1 || p.sh != p.sw || (p.sh != 1 && p.sh != 2) || p.dh != 1 || p.dw != 1 || p.kh != p.kw || (p.kh != 3 && p.kh != 5) ||
+  if (p.g != 1 || p.sh != p.sw || (p.sh != 1 && p.sh != 2) || p.dh != 1 || p.dw != 1 || p.kh != p.kw || (p.kh != 3 && p.kh != 4 && p.kh != 5) ||
       p.cOut < L || p.cIn < 4 || p.n == 0) return false;
   if (p.oh != (p.h + 2 * p.ph - p.kh) / p.sh + 1 || p.ow != (p.w + 2 * p.pw - p.kw) / p.sw + 1 || p.oh < 1 || p.ow < 1) return false;
   const int64_t K = p.kh, T = K * K;
@@ -289,6 +354,7 @@ bool directConvBackwardWeight(const float* x, const float* gy, float* gw, float*
   const int64_t G = V * L, groups = (p.cOut + G - 1) / G;
   BwdWTile kernels[3] = {nullptr, nullptr, nullptr};
   if (K == 3) { if (p.sh == 1) bwdWKernels<3, 1>(V, kernels); else bwdWKernels<3, 2>(V, kernels); }
+  else if (K == 4) { if (p.sh == 1) bwdWKernels<4, 1>(V, kernels); else bwdWKernels<4, 2>(V, kernels); }
   else { if (p.sh == 1) bwdWKernels<5, 1>(V, kernels); else bwdWKernels<5, 2>(V, kernels); }
   if (!kernels[0]) return false;  // the accumulators do not fit this CPU's registers
   const int cb = kernels[2] ? 3 : kernels[1] ? 2 : 1;  // channels per tile

@@ -101,6 +101,24 @@ static void channelMoments(const Args& A) {
   float* mean = A.f32(4, c).p;
   float* var = A.f32(5, c).p;
   const int64_t m = n * s;
+  if (s == 1) {
+    // (n, c) rows, as BatchNorm1d on features: channels are contiguous, so accumulate a block of channels per row
+    parallelFor((size_t)c, 256, [&](size_t c0, size_t c1) {
+      const int64_t w = (int64_t)(c1 - c0);
+      std::vector<double> sum((size_t)w, 0.0), v((size_t)w, 0.0);
+      for (int64_t b = 0; b < n; b++) {
+        const float* p = x + b * c + c0;
+        DT_IVDEP for (int64_t j = 0; j < w; j++) sum[j] += p[j];
+      }
+      for (int64_t j = 0; j < w; j++) sum[j] = m > 0 ? sum[j] / m : 0.0;
+      for (int64_t b = 0; b < n; b++) {
+        const float* p = x + b * c + c0;
+        DT_IVDEP for (int64_t j = 0; j < w; j++) { const double d = p[j] - sum[j]; v[j] += d * d; }
+      }
+      for (int64_t j = 0; j < w; j++) { mean[c0 + j] = (float)sum[j]; var[c0 + j] = m > 0 ? (float)(v[j] / m) : 0.0f; }
+    });
+    return;
+  }
   parallelFor((size_t)c, std::max<size_t>(1, kGrain / std::max<int64_t>(1, m)), [&](size_t c0, size_t c1) {
     for (size_t ch = c0; ch < c1; ch++) {
       double sum = 0;
@@ -131,6 +149,22 @@ static void channelAffine(const Args& A) {
   const float* gamma = A.f32OrNull(3, c).p;
   const float* beta = A.f32OrNull(4, c).p;
   float* y = A.f32(5, n * c * s).p;
+  if (s == 1) {
+    // (n, c) rows: per-channel scale once, then one vector loop per row
+    std::vector<float> scale((size_t)c), shift((size_t)c);
+    for (int64_t ch = 0; ch < c; ch++) {
+      scale[ch] = gamma ? (float)((double)rstd[ch] * gamma[ch]) : rstd[ch];
+      shift[ch] = beta ? beta[ch] : 0.0f;
+    }
+    parallelFor((size_t)n, std::max<size_t>(1, kGrain / std::max<int64_t>(1, c)), [&](size_t r0, size_t r1) {
+      for (size_t r = r0; r < r1; r++) {
+        const float* xp = x + r * c;
+        float* yp = y + r * c;
+        DT_IVDEP for (int64_t j = 0; j < c; j++) yp[j] = (xp[j] - mean[j]) * scale[j] + shift[j];
+      }
+    });
+    return;
+  }
   parallelFor((size_t)(n * c), std::max<size_t>(1, kGrain / std::max<int64_t>(1, s)), [&](size_t p0, size_t p1) {
     for (size_t pl = p0; pl < p1; pl++) {
       const int64_t ch = pl % c;
@@ -157,6 +191,35 @@ static void batchNormBackward(const Args& A) {
   float* ggamma = A.f32OrNull(6, c).p;
   float* gbeta = A.f32OrNull(7, c).p;
   const int64_t m = n * s;
+  if (s == 1) {
+    // (n, c) rows: the same sums, a block of contiguous channels per row
+    parallelFor((size_t)c, 256, [&](size_t c0, size_t c1) {
+      const int64_t w = (int64_t)(c1 - c0);
+      std::vector<double> sg((size_t)w, 0.0), sgx((size_t)w, 0.0);
+      const float* mu = mean + c0;
+      const float* rs = rstd + c0;
+      for (int64_t b = 0; b < n; b++) {
+        const float* g = gy + b * c + c0;
+        const float* xp = x + b * c + c0;
+        DT_IVDEP for (int64_t j = 0; j < w; j++) { sg[j] += g[j]; sgx[j] += g[j] * ((xp[j] - mu[j]) * rs[j]); }
+      }
+      std::vector<float> k((size_t)w), mg((size_t)w), mgx((size_t)w);
+      for (int64_t j = 0; j < w; j++) {
+        if (ggamma) ggamma[c0 + j] = (float)sgx[j];
+        if (gbeta) gbeta[c0 + j] = (float)sg[j];
+        k[j] = (float)((gamma ? gamma[c0 + j] : 1.0) * rs[j]);
+        mg[j] = (float)(sg[j] / m);
+        mgx[j] = (float)(sgx[j] / m);
+      }
+      for (int64_t b = 0; b < n; b++) {
+        const float* g = gy + b * c + c0;
+        const float* xp = x + b * c + c0;
+        float* o = gx + b * c + c0;
+        DT_IVDEP for (int64_t j = 0; j < w; j++) { float xh = (xp[j] - mu[j]) * rs[j]; o[j] = k[j] * (g[j] - mg[j] - xh * mgx[j]); }
+      }
+    });
+    return;
+  }
   parallelFor((size_t)c, std::max<size_t>(1, kGrain / std::max<int64_t>(1, m)), [&](size_t c0, size_t c1) {
     for (size_t ch = c0; ch < c1; ch++) {
       const float mu = mean[ch], rs = rstd[ch];

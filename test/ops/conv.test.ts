@@ -302,3 +302,29 @@ test('pooling ops reject bad inputs, naming the op and the shapes', () => {
   assert.throws(() => adaptiveAvgPool2d(x, [2, 2] as unknown as 1), /adaptiveAvgPool2d: only outputSize 1 .* got \[2,2\] for input \[1, 2, 4, 4\]/);
   assert.throws(() => adaptiveAvgPool2d(zeros([4, 4]), 1), /adaptiveAvgPool2d: expected a 3-D .* got shape \[4, 4\]/);
 });
+
+test('strided convolutions with ≥ 16 channels in float32 agree with float64 (DCGAN layers: native sub-pixel input gradient, 4×4 weight gradient)', () => {
+  for (const [xs, ws, opts] of [
+    [[2, 16, 14, 14], [32, 16, 4, 4], { stride: 2, padding: 1 }],  // D's second conv, G's first transposed conv
+    [[2, 16, 9, 11], [16, 16, 4, 4], { stride: 2, padding: 1 }],   // odd sizes: the phases have different row counts
+    [[1, 16, 10, 10], [16, 16, 6, 6], { stride: 3, padding: 2 }],  // stride 3
+    [[2, 16, 8, 8], [16, 16, 2, 2], { stride: 2, padding: 0 }],    // 2×2, no padding
+    [[2, 16, 9, 9], [16, 16, 3, 3], { stride: 2, padding: 1 }],    // k not a multiple of the stride: im2col's col2im
+  ] as const) {
+    const x = randd([...xs], 80), w = randd([...ws], 81);
+    const run = (xx: Tensor, ww: Tensor, transposed: boolean) => {
+      const y = transposed ? convTranspose2d(xx, ww, null, opts) : conv2d(xx, ww, null, opts);
+      y.backward(randd([...y.shape], 82).detach().to(xx.dtype));
+      return [y, xx.grad!, ww.grad!];
+    };
+    for (const transposed of [false, true]) {
+      // the transposed layer reads the conv's output shape as its input, with the same weight
+      const xin = transposed ? randd([...conv2d(x, w, null, opts).shape], 83) : x;
+      const [x32, w32] = [xin, w].map((t) => { const u = t.float().detach(); u.requiresGrad = true; return u; });
+      const [x64, w64] = [xin, w].map((t) => { const u = t.detach(); u.requiresGrad = true; return u; });
+      const r64 = run(x64, w64, transposed), r32 = run(x32, w32, transposed);
+      ['forward', 'input gradient', 'weight gradient'].forEach((what, i) =>
+        assertClose(r32[i], r64[i], `${transposed ? 'convTranspose2d' : 'conv2d'} x ${xs} w ${ws} s${opts.stride}: ${what} f32 vs f64`, 1e-4, 1e-4));
+    }
+  }
+});

@@ -154,3 +154,18 @@ describe('dropout', () => {
     assert.throws(() => dt.dropout(dt.ones([2], { dtype: 'int32' })), /dropout: expected a float tensor, got int32/);
   });
 });
+
+test('batchNorm (N, C) over many channels in float32 agrees with float64 (the native per-row kernels: forward, running stats, gradients)', () => {
+  const run = (dtype: 'float32' | 'float64') => {
+    const x = randd([9, 600], 90).to(dtype).detach().requiresGrad_(), w = randd([600], 91).to(dtype).detach().requiresGrad_();
+    const b = randd([600], 92).to(dtype).detach().requiresGrad_();
+    const rm = dt.zeros([600], { dtype }), rv = dt.ones([600], { dtype });
+    const y = dt.batchNorm(x, rm, rv, w, b, true, 0.1, 1e-5);
+    y.backward(randd([9, 600], 93).to(dtype));
+    const ye = dt.noGrad(() => dt.batchNorm(x, rm, rv, w, b, false, 0.1, 1e-5));
+    return [y, x.grad!, w.grad!, b.grad!, rm, rv, ye];
+  };
+  const r32 = run('float32'), r64 = run('float64');
+  ['output', 'input gradient', 'weight gradient', 'bias gradient', 'running mean', 'running var', 'eval output'].forEach((what, i) =>
+    assertClose(r32[i], r64[i], `batchNorm (9, 600) ${what} f32 vs f64`, 1e-4, 1e-4));
+});
