@@ -30,6 +30,7 @@ const evalFlags: Record<string, FlagSpec> = {
   checkpoint: { type: 'string', help: 'checkpoint file (.safetensors) or run directory' },
   'data-dir': trainFlags['data-dir'],
   dataset: trainFlags.dataset,
+  samples: { type: 'number', help: 'generative models: images to generate and judge (default 10000)' },
 };
 
 const usage = `deepten — ten landmark deep-learning models, trained from scratch in TypeScript
@@ -120,7 +121,9 @@ async function run(argv: string[]): Promise<number> {
       selectBackend(flags);
       const r = recipeFor(positionals[0], 'eval');
       if (typeof flags.checkpoint !== 'string') throw new UsageError('eval: --checkpoint PATH is required');
-      const metrics = await r.evaluate({ checkpoint: flags.checkpoint, dataDir: flags['data-dir'] as string | undefined, dataset: flags.dataset as string | undefined });
+      const samples = flags.samples as number | undefined;
+      if (samples !== undefined && !r.generative) throw new UsageError(`eval: --samples applies to generative models (${Object.values(recipes).filter((x) => x.generative).map((x) => x.name).join(', ') || 'none yet'}), not ${r.name}`);
+      const metrics = await r.evaluate({ checkpoint: flags.checkpoint, dataDir: flags['data-dir'] as string | undefined, dataset: flags.dataset as string | undefined, samples });
       out(JSON.stringify(metrics));
       return 0;
     }

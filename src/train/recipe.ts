@@ -26,6 +26,8 @@ export interface EvalOptions {
   checkpoint: string;
   dataDir?: string;
   dataset?: string;
+  /** Generative models: how many images to generate and judge (default 10,000). */
+  samples?: number;
 }
 
 /** A model deepten trains (or will): its name, its classic task and the published result its recipe aims for. */
@@ -37,6 +39,8 @@ export interface ModelInfo {
 }
 
 export interface Recipe extends ModelInfo {
+  /** Image generators judged by classifier-FID (train/generative.ts): `deepten eval` takes --samples. */
+  generative?: boolean;
   train(opts: TrainOptions): Promise<Summary>;
   evaluate(opts: EvalOptions): Promise<Record<string, number>>;
 }

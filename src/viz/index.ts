@@ -1,5 +1,5 @@
 // Image writers: PNG, animated GIF, image grids and line plots, on a palette canvas with a 5×7 bitmap font.
-export { encodePng, writePng, crc32 } from './png.ts';
+export { encodePng, writePng, decodePng, readPng, crc32, type DecodedPng } from './png.ts';
 export { encodeGif, writeGif, lzwEncode, type GifOptions } from './gif.ts';
 export { tileGrid, writeGrid, type Image, type GridOptions } from './grid.ts';
 export { Canvas, type RGB } from './canvas.ts';

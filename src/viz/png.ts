@@ -1,7 +1,9 @@
 // PNG writer: 8-bit grayscale, RGB or RGBA, no interlacing, filter type 0 (None) on every row, the scanlines
 // deflated with node:zlib. Layout: signature, IHDR, IDAT, IEND; each chunk is length, type, data, CRC-32(type+data).
-import { deflateSync } from 'node:zlib';
-import { writeFileSync } from 'node:fs';
+// The reader takes back what the writer makes and any other 8-bit, non-interlaced PNG of those colour types
+// (all five row filters), e.g. to assemble the sample grids of a resumed run into one GIF.
+import { deflateSync, inflateSync } from 'node:zlib';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 
@@ -73,4 +75,65 @@ export function encodePng(width: number, height: number, pixels: Uint8Array | Ui
 /** Writes a PNG file (see encodePng). */
 export function writePng(path: string, width: number, height: number, pixels: Uint8Array | Uint8ClampedArray, channels?: number): void {
   writeFileSync(path, encodePng(width, height, pixels, channels));
+}
+
+/** A decoded PNG: 8-bit pixels, row-major, `channels` interleaved. */
+export interface DecodedPng {
+  width: number;
+  height: number;
+  channels: number;
+  pixels: Uint8Array;
+}
+
+/** Decodes an 8-bit, non-interlaced gray / gray+alpha / RGB / RGBA PNG; errors name `name` and what is unsupported. */
+export function decodePng(bytes: Uint8Array, name = '<png>'): DecodedPng {
+  const fail = (msg: string): never => { throw new Error(`decodePng: ${name}: ${msg}`); };
+  if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) fail('not a PNG file (bad signature)');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let width = 0, height = 0, channels = 0;
+  const idat: Uint8Array[] = [];
+  for (let off = 8; off < bytes.length;) {
+    if (off + 12 > bytes.length) fail(`truncated chunk at byte ${off}`);
+    const len = view.getUint32(off);
+    const type = String.fromCharCode(...bytes.subarray(off + 4, off + 8));
+    if (off + 12 + len > bytes.length) fail(`chunk ${type} runs past the end of the file`);
+    const data = bytes.subarray(off + 8, off + 8 + len);
+    if (crc32(bytes.subarray(off + 4, off + 8 + len)) !== view.getUint32(off + 8 + len)) fail(`chunk ${type} fails its CRC`);
+    if (type === 'IHDR') {
+      width = view.getUint32(off + 8);
+      height = view.getUint32(off + 12);
+      const [depth, color, , , interlace] = data.subarray(8, 13);
+      channels = Object.entries(COLOR_TYPE).find(([, t]) => t === color)?.[0] as unknown as number;
+      if (depth !== 8 || !channels || interlace !== 0) fail(`only 8-bit non-interlaced gray/RGB(A) images are read (bit depth ${depth}, colour type ${color}, interlace ${interlace})`);
+      channels = Number(channels);
+    } else if (type === 'IDAT') idat.push(data);
+    else if (type === 'IEND') break;
+    off += 12 + len;
+  }
+  if (!width || !height || !idat.length) fail('no IHDR or IDAT chunk');
+  let raw: Uint8Array;
+  try { raw = inflateSync(Buffer.concat(idat)); } catch (e) { return fail(`the image data does not inflate (${(e as Error).message})`); }
+  const stride = width * channels;
+  if (raw.length < height * (stride + 1)) fail(`the image data holds ${raw.length} bytes, expected ${height * (stride + 1)}`);
+  const px = new Uint8Array(height * stride);
+  // undo the row filters: x is the byte, a the one left of it (one pixel back), b above, c above-left
+  for (let y = 0; y < height; y++) {
+    const f = raw[y * (stride + 1)], src = y * (stride + 1) + 1, row = y * stride, up = row - stride;
+    for (let i = 0; i < stride; i++) {
+      const a = i >= channels ? px[row + i - channels] : 0, b = y > 0 ? px[up + i] : 0, c = y > 0 && i >= channels ? px[up + i - channels] : 0;
+      let pred = 0;
+      if (f === 1) pred = a;
+      else if (f === 2) pred = b;
+      else if (f === 3) pred = (a + b) >> 1;
+      else if (f === 4) { const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c); pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c; }
+      else if (f !== 0) fail(`row ${y} has unknown filter type ${f}`);
+      px[row + i] = (raw[src + i] + pred) & 0xff;
+    }
+  }
+  return { width, height, channels, pixels: px };
+}
+
+/** Reads and decodes a PNG file (see decodePng). */
+export function readPng(path: string): DecodedPng {
+  return decodePng(readFileSync(path), path);
 }

@@ -334,3 +334,46 @@ test('CartPole GIF and strip renderers produce well-formed images', () => {
   assert.deepEqual([strip.width, strip.height, strip.channels], [3 * 52 - 2, 30, 3]);
   assert.equal(strip.pixels.length, strip.width * 30 * 3);
 });
+
+test('decodePng: reads back what encodePng writes, every row filter (Sub, Up, Average, Paeth) and rejects bad files', async () => {
+  const { decodePng: decode } = await import('../../src/viz/png.ts');
+  const { deflateSync } = await import('node:zlib');
+  const g = (i: number) => (i * 37 + (i >> 3) * 11) & 0xff;
+  for (const ch of [1, 3, 4]) {
+    const w = 5, h = 4, px = Uint8Array.from({ length: w * h * ch }, (_, i) => g(i));
+    const d = decode(encodePng(w, h, px));
+    assert.deepEqual([d.width, d.height, d.channels], [w, h, ch]);
+    assert.deepEqual(Array.from(d.pixels), Array.from(px));
+  }
+  // a 3×5 RGB image whose rows use filters 0..4, filtered here by the forward rules
+  const w = 3, h = 5, ch = 3, stride = w * ch, px = Uint8Array.from({ length: w * h * ch }, (_, i) => g(i + 5));
+  const raw = new Uint8Array(h * (stride + 1));
+  for (let y = 0; y < h; y++) {
+    raw[y * (stride + 1)] = y;
+    for (let i = 0; i < stride; i++) {
+      const at = (yy: number, ii: number) => (yy >= 0 && ii >= 0 ? px[yy * stride + ii] : 0);
+      const a = at(y, i - ch), b = at(y - 1, i), c = at(y - 1, i - ch);
+      const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+      const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][y];
+      raw[y * (stride + 1) + 1 + i] = (px[y * stride + i] - pred) & 0xff;
+    }
+  }
+  // splice the filtered data into a PNG made by encodePng (same IHDR), recomputing the IDAT chunk's CRC
+  const base = encodePng(w, h, px);
+  const idat = deflateSync(raw);
+  const ihdrEnd = 8 + 12 + 13;
+  const chunkOf = (type: string, data: Uint8Array) => {
+    const out = new Uint8Array(12 + data.length), v = new DataView(out.buffer);
+    v.setUint32(0, data.length);
+    for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+    out.set(data, 8);
+    v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+    return out;
+  };
+  const file = Buffer.concat([base.subarray(0, ihdrEnd), chunkOf('IDAT', idat), chunkOf('IEND', new Uint8Array(0))]);
+  assert.deepEqual(Array.from(decode(file).pixels), Array.from(px));
+  assert.throws(() => decode(new Uint8Array(20), 'x.png'), /decodePng: x\.png: not a PNG file/);
+  const bad = Uint8Array.from(file);
+  bad[ihdrEnd + 10] ^= 1;
+  assert.throws(() => decode(bad, 'y.png'), /decodePng: y\.png: chunk IDAT fails its CRC/);
+});
