@@ -51,16 +51,21 @@ export interface JudgeScore {
 export class Judge {
   readonly path: string;
   readonly net: LeNet5;
-  private reference: FeatureStats | null = null;
+  /** Reference statistics by MNIST location (the lookup's explicit dataDir, or '' for the default order). */
+  private readonly references = new Map<string, FeatureStats>();
+  private static readonly loaded = new Map<string, Judge>();
 
   private constructor(path: string, net: LeNet5) {
     this.path = path;
     this.net = net;
   }
 
-  /** The judge found through the data lookup. */
+  /** The judge found through the data lookup (read once per process and file). */
   static load(opts: DataDirOptions = {}): Judge {
-    return Judge.fromFile(join(resolveDataDir('judge', opts), JUDGE_FILE));
+    const path = join(resolveDataDir('judge', opts), JUDGE_FILE);
+    let j = Judge.loaded.get(path);
+    if (!j) { j = Judge.fromFile(path); Judge.loaded.set(path, j); }
+    return j;
   }
 
   /** The judge from a safetensors file; every tensor must be present, F32 and of its PyTorch shape. */
@@ -116,10 +121,12 @@ export class Judge {
     return featureStats(features, n, FEATURES);
   }
 
-  /** The reference statistics: the 10,000 MNIST test images (computed once per Judge). */
+  /** The reference statistics: the 10,000 MNIST test images (computed once per Judge and MNIST location). */
   referenceStats(opts: DataDirOptions = {}): FeatureStats {
-    this.reference ??= this.stats(loadMnist({ split: 'test', dataDir: opts.dataDir }).images);
-    return this.reference;
+    const key = opts.dataDir ?? '';
+    let r = this.references.get(key);
+    if (!r) { r = this.stats(loadMnist({ split: 'test', dataDir: opts.dataDir }).images); this.references.set(key, r); }
+    return r;
   }
 
   /** FID(images, MNIST test) and class coverage of images with pixels in [0, 1]. */

