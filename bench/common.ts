@@ -21,6 +21,7 @@ export const WORKLOADS: Workload[] = [
   { name: 'transformer', desc: 'encoder block (post-norm) fwd+bwd: d 128, 4 heads, FF 512 ReLU, seq 64, batch 12' },
   { name: 'mlp-train', desc: 'train step MLP 784-800-10 ReLU, batch 128, cross-entropy, SGD momentum 0.9' },
   { name: 'lenet-train', desc: 'train step LeNet-5 (ReLU, maxpool), batch 64, cross-entropy, SGD momentum 0.9' },
+  { name: 'dcgan-step', desc: 'DCGAN step (issue 15 nets, batch 128): G(z); D on real + detached fake; G through frozen D; 2× Adam' },
 ];
 
 export interface TimingOptions {

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import * as D from '../src/index.ts';
 import { F, type Tensor } from '../src/index.ts';
 import type { FloatArray } from '../src/backend/types.ts';
+import { DCGAN } from '../src/models/dcgan.ts';
+import { ganStep, makeOptimizers } from '../src/train/recipes/dcgan.ts';
 import { emitMeta, emitNote, runWorkloads, timingOptions, workerArgs, type WorkerArgs } from './common.ts';
 
 const args: WorkerArgs = workerArgs();
@@ -110,6 +112,16 @@ function lenetTrain() {
   ), D.rand([64, 1, 28, 28]), D.randint(0, 10, [64]));
 }
 
+/** The recipe's own step (src/train/recipes/dcgan.ts) on the full-size networks. */
+function dcganStep() {
+  return () => {
+    const gan = new DCGAN();
+    const parts = { gan, ...makeOptimizers(gan, { lr: 2e-4, beta1: 0.5, beta2: 0.999 }) };
+    const x = D.rand([128, 1, 28, 28]).mul(2).sub(1);
+    return () => { ganStep(parts, x, D.randn([128, 100])); };
+  };
+}
+
 const impls: Parameters<typeof runWorkloads>[2] = {
   'sgemm-256': sgemm(256), 'sgemm-512': sgemm(512), 'sgemm-1024': sgemm(1024),
   'sgemm-256-kernel': sgemmKernel(256), 'sgemm-512-kernel': sgemmKernel(512), 'sgemm-1024-kernel': sgemmKernel(1024),
@@ -119,6 +131,7 @@ const impls: Parameters<typeof runWorkloads>[2] = {
   transformer: transformer(),
   'mlp-train': mlpTrain(),
   'lenet-train': lenetTrain(),
+  'dcgan-step': dcganStep(),
 };
 
 D.manualSeed(0);

@@ -132,11 +132,56 @@ def main():
             nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
         return train_step(model, torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,)))
 
+    def dcgan_step():
+        # issue 15's networks and the recipe's step: D on real + detached fake, then G through the frozen D
+        class G(nn.Module):
+            def __init__(s):
+                super().__init__()
+                s.fc, s.bn0 = nn.Linear(100, 6272, bias=False), nn.BatchNorm1d(6272)
+                s.d1, s.bn1 = nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64)
+                s.d2 = nn.ConvTranspose2d(64, 1, 4, 2, 1)
+
+            def forward(s, z):
+                h = F.relu(s.bn0(s.fc(z))).view(-1, 128, 7, 7)
+                return torch.tanh(s.d2(F.relu(s.bn1(s.d1(h)))))
+
+        class D(nn.Module):
+            def __init__(s):
+                super().__init__()
+                s.c1, s.c2 = nn.Conv2d(1, 64, 4, 2, 1), nn.Conv2d(64, 128, 4, 2, 1, bias=False)
+                s.bn, s.fc = nn.BatchNorm2d(128), nn.Linear(6272, 1)
+
+            def forward(s, x):
+                h = F.leaky_relu(s.bn(s.c2(F.leaky_relu(s.c1(x), 0.2))), 0.2)
+                return s.fc(h.flatten(1))
+
+        g, d = G(), D()
+        og = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999))
+        od = torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999))
+        x, one, zero = torch.rand(128, 1, 28, 28) * 2 - 1, torch.ones(128, 1), torch.zeros(128, 1)
+        bce = F.binary_cross_entropy_with_logits
+
+        def run():
+            fake = g(torch.randn(128, 100))
+            loss_d = bce(d(x), one) + bce(d(fake.detach()), zero)
+            od.zero_grad(set_to_none=True)
+            loss_d.backward()
+            od.step()
+            d.requires_grad_(False)
+            loss_g = bce(d(fake), one)
+            og.zero_grad(set_to_none=True)
+            loss_g.backward()
+            og.step()
+            d.requires_grad_(True)
+            loss_d.item(), loss_g.item()
+        return run
+
     impls = {
         'sgemm-256': sgemm(256), 'sgemm-512': sgemm(512), 'sgemm-1024': sgemm(1024),
         'conv-lenet': conv_layer(64, 1, 28, 6, 5, 0),
         'conv-resnet': conv_layer(64, 64, 16, 64, 3, 1),
         'lstm': lstm, 'transformer': transformer, 'mlp-train': mlp_train, 'lenet-train': lenet_train,
+        'dcgan-step': dcgan_step,
     }
     say('@@note nn.LSTM, nn.TransformerEncoderLayer (dropout 0), nn.Sequential models, torch.optim.SGD')
     opts = timing_options(a.quick)
