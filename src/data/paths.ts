@@ -88,6 +88,12 @@ export const DATASETS: Record<string, DatasetSpec> = {
     folder: 'english_corpus', subdirs: [''], files: ['nltk_mix8.txt'],
     url: 'none (built from NLTK corpora: brown, abc, movie_reviews, state_union, inaugural, webtext; text8 is the public alternative)',
   },
+  // The fixed MNIST classifier that scores generated digits (classifier-FID, class coverage; src/eval/judge.ts).
+  // Its weights are part of the metric's definition, so they are never retrained or downloaded from elsewhere.
+  judge: {
+    folder: 'judge', subdirs: [''], files: ['mnist_judge.safetensors'],
+    url: "none public: the judge (a LeNet-5, 61,706 parameters) ships in the project's shared data folder as judge/mnist_judge.safetensors, with its README (the metric's spec)",
+  },
   analogies: {
     folder: 'word2vec', subdirs: [''], files: ['questions-words.txt'],
     url: 'https://raw.githubusercontent.com/tmikolov/word2vec/master/questions-words.txt',
