@@ -113,7 +113,8 @@ async function run(argv: string[]): Promise<number> {
         checkpointEvery: flags['checkpoint-every'] as number | undefined, checkpointMinutes: flags['checkpoint-minutes'] as number | undefined,
       });
       out(JSON.stringify(summary));
-      return summary.interrupted ? 130 : 0; // 128 + SIGINT, as a shell reports an interrupted command
+      // 128 + the signal's number, as a shell reports a command a signal stopped
+      return summary.interrupted ? (summary.stoppedBy === 'SIGTERM' ? 143 : 130) : 0;
     }
     case 'eval': {
       const { positionals, flags } = parseArgs(rest, evalFlags);

@@ -17,6 +17,7 @@ export const mlpSpec: ClassifierSpec = {
   defaults: { ...base, epochs: 20, lr: 0.05, weightDecay: 1e-4, model: { ...mlpDefaults } },
   build: (m) => new MLP(m),
   datasets: ['mnist', 'fashion-mnist'],
+  checkInput: (m, [c, h, w]) => (c * h * w === m.inputSize ? null : `the MLP takes ${m.inputSize} inputs per image`),
 };
 
 export const lenetSpec: ClassifierSpec = {
@@ -24,6 +25,8 @@ export const lenetSpec: ClassifierSpec = {
   defaults: { ...base, epochs: 15, lr: 0.05, weightDecay: 5e-4, model: { ...lenetDefaults } },
   build: (m, inChannels) => new LeNet5({ ...m, inChannels }),
   datasets: ['mnist', 'fashion-mnist'],
+  // C5 is a 5×5 convolution over the 5×5 map that a 28×28 image leaves (padded to the paper's 32×32)
+  checkInput: (_m, [, h, w]) => (h === 28 && w === 28 ? null : 'LeNet-5 takes 28×28 images'),
 };
 
 export const resnetSpec: ClassifierSpec = {
