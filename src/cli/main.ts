@@ -2,7 +2,7 @@
 import { parseArgs, formatFlags, UsageError, type FlagSpec } from './args.ts';
 import { catalog } from '../train/catalog.ts';
 import { recipes } from '../train/recipes/index.ts';
-import { backend, setBackend } from '../backend/index.ts';
+import { backendInfo, setBackend } from '../backend/index.ts';
 
 const common: Record<string, FlagSpec> = {
   help: { type: 'boolean', help: 'show this help' },
@@ -92,7 +92,7 @@ async function run(argv: string[]): Promise<number> {
       const { flags } = parseArgs(rest, common);
       if (flags.help) { out(`usage: deepten info [options]\n\n${formatFlags(common)}`); return 0; }
       selectBackend(flags);
-      const i = backend().info();
+      const i = backendInfo();
       out(`backend: ${i.name}\nblas: ${i.blas}\nthreads: ${i.threads}\nnode: ${process.version}`);
       return 0;
     }

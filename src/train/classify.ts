@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { Tensor } from '../tensor.ts';
 import { noGrad } from '../autograd.ts';
 import { manualSeed, Generator } from '../random.ts';
-import { backend } from '../backend/index.ts';
+import { backendName } from '../backend/index.ts';
 import { crossEntropy } from '../ops/loss.ts';
 import type { Module } from '../nn/module.ts';
 import { SGD, Adam, AdamW, LambdaLR, type Optimizer } from '../optim/index.ts';
@@ -283,7 +283,7 @@ export async function trainClassifier(spec: ClassifierSpec, opts: TrainOptions):
   writeSafetensors(run.path('model.safetensors'), Object.fromEntries(model.stateDict()));
   const summary: Summary = {
     model: spec.name, dataset: cfg.dataset, metric: 'test_accuracy', value: lastTest.accuracy, steps: step,
-    seconds: (Date.now() - t0) / 1000, backend: backend().name, seed: cfg.seed, testLoss: lastTest.loss, bestAccuracy: best,
+    seconds: (Date.now() - t0) / 1000, backend: backendName(), seed: cfg.seed, testLoss: lastTest.loss, bestAccuracy: best,
     parameters: model.parameters().reduce((s, p) => s + p.size, 0), run: run.dir, interrupted,
   };
   run.writeSummary(summary);

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed } from '../../random.ts';
-import { backend } from '../../backend/index.ts';
+import { backendName } from '../../backend/index.ts';
 import { CartPole, Acrobot, MountainCar, type StatefulEnv } from '../../rl/index.ts';
 import { DqnAgent, trainDqn, evaluate, dqnDefaults, type DqnConfig } from '../../models/dqn.ts';
 import { readSafetensors } from '../../io/safetensors.ts';
@@ -207,7 +207,7 @@ export async function trainDqnRecipe(opts: TrainOptions): Promise<Summary> {
   const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
   const summary: Summary = {
     model: 'dqn', dataset: info.id, metric: 'steps_to_solve', value: mean(solved.map((r) => r.stepsToSolve!)),
-    steps: results.reduce((s, r) => s + r.steps, 0), seconds: results.reduce((s, r) => s + r.seconds, 0), backend: backend().name, seed: cfg.seed,
+    steps: results.reduce((s, r) => s + r.steps, 0), seconds: results.reduce((s, r) => s + r.seconds, 0), backend: backendName(), seed: cfg.seed,
     solveThreshold: cfg.solveThreshold, solveEpisodes: cfg.solveEpisodes, maxSteps: cfg.maxSteps,
     seeds: cfg.seeds, solved: solved.length,
     stepsToSolve: results.map((r) => r.stepsToSolve),

@@ -3,7 +3,7 @@
 import { Tensor } from '../../tensor.ts';
 import { noGrad } from '../../autograd.ts';
 import { manualSeed, Generator } from '../../random.ts';
-import { backend } from '../../backend/index.ts';
+import { backendName } from '../../backend/index.ts';
 import { crossEntropy, binaryCrossEntropyWithLogits } from '../../ops/loss.ts';
 import { indexSelect } from '../../ops/indexing.ts';
 import { cat } from '../../ops/shape.ts';
@@ -127,7 +127,7 @@ async function overSeeds<C extends { dataset: PlanetoidName; seeds: number; seed
     run.logMetrics({ step: r.steps, epoch: r.steps, seed, ...r.test });
     progress.log(`${name} ${cfg.dataset} seed ${seed}: ${r.line}`);
   }
-  const common = { dataset: cfg.dataset, backend: backend().name, seed: cfg.seed, seeds: cfg.seeds, run: run.dir };
+  const common = { dataset: cfg.dataset, backend: backendName(), seed: cfg.seed, seeds: cfg.seeds, run: run.dir };
   return { cfg, run, results, common, seconds: () => (Date.now() - t0) / 1000 };
 }
 
