@@ -19,6 +19,7 @@ const engine = Object.keys(engineRank);
 
 // What each layer above the engine may import (besides its own folder and the engine).
 const layers: Record<string, string[]> = {
+  util: [], // plain helpers (command-line flags) that import nothing from src/
   nn: [],
   optim: [],
   io: [],
@@ -26,10 +27,10 @@ const layers: Record<string, string[]> = {
   viz: ['io'],
   models: ['nn'],
   rl: ['nn', 'optim', 'models', 'data', 'io', 'viz'],
-  train: ['nn', 'optim', 'models', 'rl', 'data', 'io', 'viz'],
-  experiments: ['nn', 'optim', 'models', 'rl', 'train', 'data', 'io', 'viz'],
-  cli: ['nn', 'optim', 'models', 'rl', 'train', 'experiments', 'data', 'io', 'viz'],
-  index: ['nn', 'optim', 'models', 'rl', 'train', 'data', 'io', 'viz'],
+  train: ['nn', 'optim', 'models', 'rl', 'data', 'io', 'viz', 'util'],
+  experiments: ['nn', 'optim', 'models', 'rl', 'train', 'data', 'io', 'viz', 'util'],
+  cli: ['nn', 'optim', 'models', 'rl', 'train', 'experiments', 'data', 'io', 'viz', 'util'],
+  index: ['nn', 'optim', 'models', 'rl', 'train', 'data', 'io', 'viz', 'util'],
 };
 
 // Known exceptions, each with its reason. Remove a line when its reason goes.
@@ -86,7 +87,7 @@ describe('src/ import graph', () => {
     const bad: string[] = [];
     for (const e of runtime) {
       const a = part(e.from), b = part(e.to);
-      if (a in engineRank || a === b || b in engineRank) continue;
+      if (a in engineRank || a === b || (b in engineRank && a !== 'util')) continue;
       const allowed = layers[a];
       assert.ok(allowed, `src/${e.from}: its folder '${a}' has no layer in this test; add it to 'layers'`);
       if (!allowed.includes(b) && !allowedImports[`${e.from} -> ${b}`]) bad.push(`${e.from} → ${e.to}`);

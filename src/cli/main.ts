@@ -1,5 +1,5 @@
 // `deepten <command>`: list, info, train, eval, experiment, play.
-import { parseArgs, formatFlags, UsageError, type FlagSpec } from './args.ts';
+import { parseArgs, parseSettings, formatFlags, UsageError, type FlagSpec } from '../util/flags.ts';
 import { catalog } from '../train/catalog.ts';
 import { recipes } from '../train/recipes/index.ts';
 import { backendInfo, setBackend } from '../backend/index.ts';
@@ -20,7 +20,7 @@ const trainFlags: Record<string, FlagSpec> = {
   'data-dir': { type: 'string', help: 'dataset directory (else $DEEPTEN_DATA, then ~/.cache/deepten)' },
   resume: { type: 'string', help: 'continue the run in this directory from its last checkpoint' },
   dataset: { type: 'string', help: 'dataset, for models that train on several' },
-  set: { type: 'string', help: 'recipe overrides, comma-separated key=value' },
+  set: { type: 'string', help: 'recipe overrides, comma-separated key=value', repeatable: true },
 };
 
 const evalFlags: Record<string, FlagSpec> = {
@@ -56,14 +56,7 @@ function selectBackend(flags: Record<string, unknown>): void {
 }
 
 function parseSet(s: unknown): Record<string, string> | undefined {
-  if (typeof s !== 'string') return undefined;
-  const outSet: Record<string, string> = {};
-  for (const kv of s.split(',').filter(Boolean)) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set expects key=value pairs, got '${kv}'`);
-    outSet[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
-  }
-  return outSet;
+  return typeof s === 'string' ? parseSettings('set', s) : undefined;
 }
 
 function recipeFor(name: string | undefined, cmd: string) {
@@ -81,7 +74,7 @@ async function run(argv: string[]): Promise<number> {
   if (!cmd || cmd === '--help' || cmd === 'help' || cmd === '-h') { out(usage); return cmd ? 0 : 1; }
   switch (cmd) {
     case 'list': {
-      const { flags } = parseArgs(rest, common);
+      const { flags } = parseArgs(rest, common, { command: 'list' });
       if (flags.help) { out('usage: deepten list\n\nPrints each model, its task, its reference result, and whether it has a recipe.'); return 0; }
       for (const c of catalog) {
         out(`${c.name.padEnd(12)}${c.title}\n${''.padEnd(12)}task: ${c.task}\n${''.padEnd(12)}reference: ${c.reference}${recipes[c.name] ? '' : '\n            (no recipe yet)'}`);
@@ -89,7 +82,7 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'info': {
-      const { flags } = parseArgs(rest, common);
+      const { flags } = parseArgs(rest, common, { command: 'info' });
       if (flags.help) { out(`usage: deepten info [options]\n\n${formatFlags(common)}`); return 0; }
       selectBackend(flags);
       const i = backendInfo();
@@ -97,7 +90,7 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'train': {
-      const { positionals, flags } = parseArgs(rest, trainFlags);
+      const { positionals, flags } = parseArgs(rest, trainFlags, { command: 'train', positionals: ['model'] });
       if (flags.help) { out(`usage: deepten train <model> [options]\n\nmodels: ${Object.keys(recipes).join(', ')}\n\n${formatFlags(trainFlags)}`); return 0; }
       selectBackend(flags);
       const r = recipeFor(positionals[0], 'train');
@@ -111,7 +104,7 @@ async function run(argv: string[]): Promise<number> {
       return summary.interrupted ? 130 : 0; // 128 + SIGINT, as a shell reports an interrupted command
     }
     case 'eval': {
-      const { positionals, flags } = parseArgs(rest, evalFlags);
+      const { positionals, flags } = parseArgs(rest, evalFlags, { command: 'eval', positionals: ['model'] });
       if (flags.help) { out(`usage: deepten eval <model> --checkpoint PATH [options]\n\n${formatFlags(evalFlags)}`); return 0; }
       selectBackend(flags);
       const r = recipeFor(positionals[0], 'eval');
@@ -129,7 +122,7 @@ async function run(argv: string[]): Promise<number> {
       }
       const e = experiments[name];
       if (!e) throw new UsageError(`experiment: unknown experiment '${name}'; one of ${Object.keys(experiments).join(', ')}`);
-      const { flags } = parseArgs(more, { ...common, ...e.flags });
+      const { flags } = parseArgs(more, { ...common, ...e.flags }, { command: `experiment ${name}` });
       if (flags.help) { out(`usage: deepten experiment ${name} [options]\n\n${e.summary}\n\n${formatFlags({ ...common, ...e.flags })}`); return 0; }
       selectBackend(flags);
       await e.run(flags);

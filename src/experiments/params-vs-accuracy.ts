@@ -12,7 +12,7 @@ import { loadWeights } from '../train/checkpoint.ts';
 import { mlpSpec, lenetSpec, resnetSpec } from '../train/recipes/classifiers.ts';
 import type { MetricsLine } from '../train/run.ts';
 import { SERIES_COLORS } from '../viz/plot.ts';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../util/flags.ts';
 import type { Experiment } from './index.ts';
 import { commonFlags, num, outDir, formatTable, pct, report, writePanels, requirePositiveInt, type Flags } from './common.ts';
 

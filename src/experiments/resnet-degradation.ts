@@ -10,7 +10,7 @@ import { backendName } from '../backend/index.ts';
 import { loadFashionMnist } from '../data/index.ts';
 import { resnetSpec } from '../train/recipes/classifiers.ts';
 import { SERIES_COLORS } from '../viz/plot.ts';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../util/flags.ts';
 import type { Experiment } from './index.ts';
 import { commonFlags, num, numList, outDir, formatTable, pct, report, writePanels, trainByEpoch, requirePositiveInt, type Flags } from './common.ts';
 

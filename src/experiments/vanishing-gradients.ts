@@ -16,7 +16,7 @@ import { MLP, type MlpConfig } from '../models/mlp.ts';
 import { evaluateClassifier } from '../train/classify.ts';
 import { mlpSpec } from '../train/recipes/classifiers.ts';
 import { SERIES_COLORS } from '../viz/plot.ts';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../util/flags.ts';
 import type { Experiment } from './index.ts';
 import { commonFlags, num, outDir, formatTable, sci, pct, report, writePanels, requirePositiveInt, type Flags } from './common.ts';
 

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { trainDqnRecipe, evalDqnRecipe, loadDqnCheckpoint, checkpointName } from '../../src/train/recipes/dqn.ts';
 import { recipes } from '../../src/train/recipes/index.ts';
 import { play } from '../../src/cli/play.ts';
-import { UsageError } from '../../src/cli/args.ts';
+import { UsageError } from '../../src/util/flags.ts';
 import { evaluate } from '../../src/models/dqn.ts';
 import { CartPole } from '../../src/rl/index.ts';
 import { saveCheckpoint } from '../../src/train/checkpoint.ts';
