@@ -62,6 +62,8 @@ export interface ClassifierSpec {
   build(model: Record<string, unknown>, inChannels: number): Module;
   /** The datasets the model's input layer fits (the 28×28 models cannot take 32×32 RGB). */
   datasets: ClassifierDataset[];
+  /** Allowed values of string settings by dotted path ('optimizer', 'model.activation'); --set refuses others. */
+  choices?: Record<string, readonly string[]>;
 }
 
 export type ClassifierDataset = 'mnist' | 'fashion-mnist' | 'cifar10';
@@ -177,7 +179,7 @@ export async function trainClassifier(spec: ClassifierSpec, opts: TrainOptions):
     cfg = run.config<ClassifierConfig>();
     if (opts.maxSteps !== undefined) cfg.maxSteps = opts.maxSteps; // the one setting a resume may change
   } else {
-    cfg = applyOverrides(structuredClone(spec.defaults), opts);
+    cfg = applyOverrides(structuredClone(spec.defaults), opts, { choices: { dataset: spec.datasets, ...spec.choices } });
     datasetDefaults(spec, cfg, opts.set);
   }
   // find (or download) the data before a new run's directory is made, so a missing dataset leaves nothing behind

@@ -1,9 +1,9 @@
 // Recipes for the three image classifiers. Each default is the configuration behind the README's number.
 import type { Recipe } from '../recipe.ts';
 import { trainClassifier, evaluateCheckpoint, type ClassifierConfig, type ClassifierSpec } from '../classify.ts';
-import { MLP, mlpDefaults } from '../../models/mlp.ts';
-import { LeNet5, lenetDefaults } from '../../models/lenet.ts';
-import { ResNet, resnetDefaults } from '../../models/resnet.ts';
+import { MLP, mlpDefaults, activations, mlpInits } from '../../models/mlp.ts';
+import { LeNet5, lenetDefaults, lenetActivations, lenetPools } from '../../models/lenet.ts';
+import { ResNet, resnetDefaults, resnetShortcuts } from '../../models/resnet.ts';
 import { catalog } from '../catalog.ts';
 
 const base: ClassifierConfig = {
@@ -12,12 +12,18 @@ const base: ClassifierConfig = {
   mean: [], std: [], seed: 1, trainLimit: 0, testLimit: 0, maxSteps: 0, prefetch: 2, model: {},
 };
 
+/** The string settings every classifier shares, with their allowed values (--set optimizer=…, schedule=…). */
+const optimizers = ['sgd', 'adam', 'adamw'] as const satisfies readonly ClassifierConfig['optimizer'][];
+const schedules = ['none', 'cosine', 'step'] as const satisfies readonly ClassifierConfig['schedule'][];
+const trainingChoices = { optimizer: optimizers, schedule: schedules };
+
 export const mlpSpec: ClassifierSpec = {
   name: 'mlp',
   // 784-800-10 with ReLU, SGD + momentum and a cosine schedule
   defaults: { ...base, epochs: 20, lr: 0.05, weightDecay: 1e-4, model: { ...mlpDefaults } },
   build: (m) => new MLP(m),
   datasets: ['mnist', 'fashion-mnist'],
+  choices: { ...trainingChoices, 'model.activation': activations, 'model.init': mlpInits },
 };
 
 export const lenetSpec: ClassifierSpec = {
@@ -25,6 +31,7 @@ export const lenetSpec: ClassifierSpec = {
   defaults: { ...base, epochs: 15, lr: 0.05, weightDecay: 5e-4, model: { ...lenetDefaults } },
   build: (m, inChannels) => new LeNet5({ ...m, inChannels }),
   datasets: ['mnist', 'fashion-mnist'],
+  choices: { ...trainingChoices, 'model.activation': lenetActivations, 'model.pool': lenetPools },
 };
 
 export const resnetSpec: ClassifierSpec = {
@@ -34,6 +41,7 @@ export const resnetSpec: ClassifierSpec = {
   build: (m, inChannels) => new ResNet({ ...m, inChannels }),
   // 28×28 grayscale or 32×32 RGB: global average pooling makes the head independent of the image size
   datasets: ['fashion-mnist', 'mnist', 'cifar10'],
+  choices: { ...trainingChoices, 'model.shortcut': resnetShortcuts },
 };
 
 function recipe(spec: ClassifierSpec): Recipe {

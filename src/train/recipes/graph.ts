@@ -10,7 +10,7 @@ import { cat } from '../../ops/shape.ts';
 import { Adam } from '../../optim/index.ts';
 import type { Module } from '../../nn/module.ts';
 import { GCN, GAE, normalizedAdjacency, rowNormalize, gcnDefaults, gaeDefaults } from '../../models/gcn.ts';
-import { loadPlanetoid, ensureDataset, type PlanetoidData, type PlanetoidName } from '../../data/index.ts';
+import { loadPlanetoid, ensureDataset, planetoidNames, type PlanetoidData, type PlanetoidName } from '../../data/index.ts';
 import { writeSafetensors } from '../../io/safetensors.ts';
 import { Run, type Summary } from '../run.ts';
 import { Progress } from '../progress.ts';
@@ -112,7 +112,7 @@ async function overSeeds<C extends { dataset: PlanetoidName; seeds: number; seed
   one: (data: PlanetoidData, cfg: C, seed: number, log: (m: { epoch: number } & Record<string, number>) => void) => SeedRun,
 ) {
   if (opts.resume) throw new Error(`${name}: runs take seconds; --resume is not supported, start a new run`);
-  const cfg = applyOverrides(structuredClone(defaults), opts);
+  const cfg = applyOverrides(structuredClone(defaults), opts, { choices: { dataset: planetoidNames } });
   const run = Run.open(name, { out: opts.out, config: cfg });
   const t0 = Date.now();
   await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
