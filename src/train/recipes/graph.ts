@@ -28,7 +28,7 @@ export interface GcnRecipeConfig {
   weightDecay: number;
   hidden: number;
   dropout: number;
-  /** Stop when the validation loss exceeds the mean of the previous `earlyStopping` epochs (0 = off). */
+  /** Stop when the validation cost (cross-entropy + the L2 term) exceeds the mean of the previous `earlyStopping` epochs (0 = off). */
   earlyStopping: number;
   /** Independent runs with seeds seed, seed+1, …; the summary reports their mean test accuracy. */
   seeds: number;
@@ -51,6 +51,12 @@ function graphInputs(data: PlanetoidData) {
 }
 
 const idxTensor = (a: Int32Array) => new Tensor(a, [a.length]);
+
+function sumOfSquares(t: Tensor): number {
+  let s = 0;
+  for (let i = 0; i < t.size; i++) s += t.data[i] * t.data[i];
+  return s;
+}
 
 function accuracy(logits: Tensor, labels: Int32Array, idx: Int32Array): number {
   const pred = indexSelect(logits, 0, idxTensor(idx)).argmax(1);
@@ -82,11 +88,13 @@ function trainOneGcn(data: PlanetoidData, inputs: ReturnType<typeof graphInputs>
     const evalLogits = noGrad(() => model.forward(inputs.x, inputs.adj));
     const valLoss = noGrad(() => crossEntropy(pick(evalLogits, data.valIdx), pick(labels, data.valIdx)).item());
     log({ seed, epoch: epoch + 1, loss: loss.item(), valLoss, valAccuracy: accuracy(evalLogits, data.labels, data.valIdx) });
-    valLosses.push(valLoss);
+    // Kipf's stopping rule watches his model.loss on the validation nodes: the cross-entropy plus the first layer's
+    // L2 term wd·‖W0‖²/2, and only once more than k + 1 epochs have run
+    valLosses.push(valLoss + 0.5 * cfg.weightDecay * sumOfSquares(model.conv1.weight));
     const k = cfg.earlyStopping;
-    if (k > 0 && valLosses.length > k) {
+    if (k > 0 && valLosses.length > k + 1) {
       const prev = valLosses.slice(-k - 1, -1);
-      if (valLoss > prev.reduce((s, v) => s + v, 0) / k) { epoch++; break; }
+      if (valLosses[valLosses.length - 1] > prev.reduce((s, v) => s + v, 0) / k) { epoch++; break; }
     }
   }
   model.eval();
