@@ -1,5 +1,7 @@
-// Applies the CLI's common flags and --set key=value overrides onto a recipe's default config, refusing keys the
-// config does not have, values of the wrong type, out-of-range numbers and unknown choices — before any run starts.
+// Applies the CLI's common flags and --set key=value overrides onto a recipe's default config (or a resumed run's
+// saved one), refusing keys the config does not have, values of the wrong type, out-of-range numbers and unknown
+// choices — before any run starts. Whatever was not set here (a recipe's defaults, a saved config) passes the same
+// checks afterwards, so a hand-edited config.json or a recipe default outside its choices is refused too.
 import type { TrainOptions } from './recipe.ts';
 
 export interface OverrideSchema {
@@ -26,11 +28,13 @@ const ranges: Record<string, [(v: number) => boolean, string]> = {
 /** Keys that would lead out of the config into Object.prototype and friends. */
 const forbidden = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** `what` says where the value came from ('--set lr=0'), or is empty for a value already in the config. */
 function checkValue(path: string, v: unknown, schema: OverrideSchema, what: string): void {
+  const from = what ? `${what}: ` : '';
   const range = ranges[path];
-  if (range && typeof v === 'number' && !range[0](v)) throw new Error(`${what}: ${path} must be ${range[1]}, got ${v}`);
+  if (range && typeof v === 'number' && !range[0](v)) throw new Error(`${from}${path} must be ${range[1]}, got ${v}`);
   const choices = schema.choices?.[path];
-  if (choices && !choices.includes(String(v))) throw new Error(`${what}: unknown ${path} '${v}'; one of ${choices.join(', ')}`);
+  if (choices && !choices.includes(String(v))) throw new Error(`${from}${path}: unknown value '${v}'; one of ${choices.join(', ')}`);
 }
 
 /** The value at a dotted path, through own properties only. */
@@ -44,12 +48,6 @@ function valueAt(cfg: object, path: string): unknown {
 }
 
 export function applyOverrides<C extends object>(cfg: C, opts: TrainOptions, schema: OverrideSchema = {}): C {
-  // a recipe's own defaults must be among its declared choices
-  for (const [path, list] of Object.entries(schema.choices ?? {})) {
-    const v = valueAt(cfg, path);
-    if (v === undefined) throw new Error(`recipe: a choice is declared for '${path}', which the config does not have`);
-    if (!list.includes(String(v))) throw new Error(`recipe: the default ${path} '${v}' is not among its choices (${list.join(', ')})`);
-  }
   const c = cfg as Record<string, unknown>;
   for (const [opt, key, flag] of flagKeys) {
     const v = opts[opt];
@@ -88,6 +86,11 @@ export function applyOverrides<C extends object>(cfg: C, opts: TrainOptions, sch
     } else v = raw;
     checkValue(path, v, schema, what);
     target[last] = v;
+  }
+  // the values not set above: the recipe's defaults, or a resumed run's saved settings
+  for (const path of new Set([...Object.keys(ranges), ...Object.keys(schema.choices ?? {})])) {
+    const v = valueAt(cfg, path);
+    if (v !== undefined) checkValue(path, v, schema, '');
   }
   return cfg;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { applyOverrides } from '../../src/train/overrides.ts';
 import type { TrainOptions } from '../../src/train/recipe.ts';
 import { mlpSpec, lenetSpec, resnetSpec } from '../../src/train/recipes/classifiers.ts';
+import { classifierSchema } from '../../src/train/classify.ts';
 import { gcnRecipeDefaults, gaeRecipeDefaults } from '../../src/train/recipes/graph.ts';
 import { dqnRecipeDefaults } from '../../src/train/recipes/dqn.ts';
 import { recipes } from '../../src/train/recipes/index.ts';
@@ -34,18 +35,21 @@ describe('applyOverrides', () => {
     assert.throws(() => apply({ set: { model: 'x' } }), /'model' is a group of settings \(known: activation, hidden\)/);
   });
   test('enum settings take only their choices, and the error lists them', () => {
-    assert.throws(() => apply({ set: { optimizer: 'bogus' } }), /^Error: --set optimizer=bogus: unknown optimizer 'bogus'; one of sgd, adam$/);
-    assert.throws(() => apply({ set: { 'model.activation': 'gelu' } }), /--set model.activation=gelu: unknown model.activation 'gelu'; one of relu, tanh/);
-    assert.throws(() => apply({ dataset: 'imagenet' }), /--dataset imagenet: unknown dataset 'imagenet'; one of mnist, cifar10/);
-    assert.throws(() => apply({ set: { dataset: 'imagenet' } }), /unknown dataset 'imagenet'/);
+    assert.throws(() => apply({ set: { optimizer: 'bogus' } }), /^Error: --set optimizer=bogus: optimizer: unknown value 'bogus'; one of sgd, adam$/);
+    assert.throws(() => apply({ set: { 'model.activation': 'gelu' } }), /--set model.activation=gelu: model.activation: unknown value 'gelu'; one of relu, tanh/);
+    assert.throws(() => apply({ dataset: 'imagenet' }), /--dataset imagenet: dataset: unknown value 'imagenet'; one of mnist, cifar10/);
+    assert.throws(() => apply({ set: { dataset: 'imagenet' } }), /dataset: unknown value 'imagenet'/);
     const c = apply({ set: { optimizer: 'adam', 'model.activation': 'tanh' }, dataset: 'cifar10' });
     assert.equal(c.optimizer, 'adam');
     assert.equal(c.model.activation, 'tanh');
     assert.equal(c.dataset, 'cifar10');
   });
-  test('a default outside its choices, or a choice for a missing setting, is a recipe error', () => {
-    assert.throws(() => applyOverrides(cfg(), {}, { choices: { optimizer: ['adam'] } }), /recipe: the default optimizer 'sgd' is not among its choices \(adam\)/);
-    assert.throws(() => applyOverrides(cfg(), {}, { choices: { 'model.pool': ['max'] } }), /a choice is declared for 'model.pool', which the config does not have/);
+  test('values already in the config (a recipe default, a saved config.json) pass the same checks', () => {
+    assert.throws(() => applyOverrides(cfg(), {}, { choices: { optimizer: ['adam'] } }), /^Error: optimizer: unknown value 'sgd'; one of adam$/);
+    assert.throws(() => applyOverrides({ ...cfg(), epochs: 0 }, {}), /^Error: epochs must be a positive integer, got 0$/);
+    assert.throws(() => applyOverrides({ ...cfg(), model: { activation: 'gelu' } }, {}, { choices }), /model.activation: unknown value 'gelu'/);
+    // a setting an older config lacks is not checked
+    assert.doesNotThrow(() => applyOverrides(cfg(), {}, { choices: { 'model.pool': ['max'] } }));
   });
   test('epochs, max-steps, batch size, lr, seed: ranges checked from flags and from --set alike', () => {
     const bad: [TrainOptions, RegExp][] = [
@@ -75,8 +79,9 @@ describe('applyOverrides', () => {
   });
   test("every recipe's defaults are among its declared choices", () => {
     for (const spec of [mlpSpec, lenetSpec, resnetSpec]) {
-      assert.ok(spec.choices?.optimizer && spec.choices.schedule && Object.keys(spec.choices).some((k) => k.startsWith('model.')), spec.name);
-      assert.doesNotThrow(() => applyOverrides(structuredClone(spec.defaults), {}, { choices: { dataset: spec.datasets, ...spec.choices } }), spec.name);
+      const schema = classifierSchema(spec);
+      assert.ok(schema.choices?.optimizer && schema.choices.schedule && schema.choices.dataset && Object.keys(schema.choices).some((k) => k.startsWith('model.')), spec.name);
+      assert.doesNotThrow(() => applyOverrides(structuredClone(spec.defaults), {}, schema), spec.name);
     }
     assert.deepEqual([...mlpSpec.choices!['model.activation']], ['relu', 'sigmoid', 'tanh']);
     for (const d of [gcnRecipeDefaults, gaeRecipeDefaults, ...Object.values(dqnRecipeDefaults)]) assert.doesNotThrow(() => applyOverrides(structuredClone(d), {}));
@@ -88,16 +93,16 @@ describe('the recipes refuse bad settings before a run directory exists', () => 
   const out = join(dir, 'run');
   test('classifiers: optimizer, schedule, model.activation, dataset, epochs', async () => {
     const cases: [string, TrainOptions, RegExp][] = [
-      ['mlp', { set: { optimizer: 'bogus' } }, /unknown optimizer 'bogus'; one of sgd, adam, adamw/],
-      ['mlp', { set: { schedule: 'bogus' } }, /unknown schedule 'bogus'; one of none, cosine, step/],
-      ['mlp', { set: { 'model.activation': 'bogus' } }, /unknown model.activation 'bogus'; one of relu, sigmoid, tanh/],
-      ['lenet', { set: { 'model.activation': 'sigmoid' } }, /unknown model.activation 'sigmoid'; one of relu, tanh/],
-      ['lenet', { set: { 'model.pool': 'min' } }, /unknown model.pool 'min'; one of max, avg/],
-      ['resnet', { set: { 'model.shortcut': 'C' } }, /unknown model.shortcut 'C'; one of A, B/],
-      ['mlp', { dataset: 'cifar10' }, /--dataset cifar10: unknown dataset 'cifar10'; one of mnist, fashion-mnist/],
+      ['mlp', { set: { optimizer: 'bogus' } }, /optimizer: unknown value 'bogus'; one of sgd, adam, adamw/],
+      ['mlp', { set: { schedule: 'bogus' } }, /schedule: unknown value 'bogus'; one of none, cosine, step/],
+      ['mlp', { set: { 'model.activation': 'bogus' } }, /model.activation: unknown value 'bogus'; one of relu, sigmoid, tanh/],
+      ['lenet', { set: { 'model.activation': 'sigmoid' } }, /model.activation: unknown value 'sigmoid'; one of relu, tanh/],
+      ['lenet', { set: { 'model.pool': 'min' } }, /model.pool: unknown value 'min'; one of max, avg/],
+      ['resnet', { set: { 'model.shortcut': 'C' } }, /model.shortcut: unknown value 'C'; one of A, B/],
+      ['mlp', { dataset: 'cifar10' }, /--dataset cifar10: dataset: unknown value 'cifar10'; one of mnist, fashion-mnist/],
       ['mlp', { epochs: 0 }, /--epochs 0: epochs must be a positive integer/],
       ['mlp', { set: { '__proto__.polluted': 'yes' } }, /'__proto__' is not a setting/],
-      ['gcn', { dataset: 'bogus' }, /--dataset bogus: unknown dataset 'bogus'; one of cora, citeseer, pubmed/],
+      ['gcn', { dataset: 'bogus' }, /--dataset bogus: dataset: unknown value 'bogus'; one of cora, citeseer, pubmed/],
       ['gae', { epochs: -1 }, /--epochs -1: epochs must be a positive integer/],
       ['gcn', { lr: 0 }, /--lr 0: lr must be positive and finite/],
       ['dqn', { maxSteps: 1.5 }, /--max-steps 1.5: maxSteps must be a non-negative integer/],
