@@ -165,7 +165,7 @@ test('dqn: other tasks use their own defaults; bad input gives clear errors', as
     await assert.rejects(trainDqnRecipe({ out: join(dir, 'x'), dataset: 'pong' }), /dqn: unknown environment 'pong'; one of cartpole \(CartPole-v1\), acrobot/);
     await assert.rejects(trainDqnRecipe({ out: join(dir, 'x'), epochs: 3 }), /--epochs: this model's recipe has no 'epochs' setting/);
     await assert.rejects(trainDqnRecipe({ out: join(dir, 'x'), set: { gamma: '2' } }), /DqnConfig: gamma must be in \[0, 1\], got 2/);
-    await assert.rejects(trainDqnRecipe({ out: join(dir, 'x'), set: { seeds: '0' } }), /dqn: seeds must be a positive integer, got 0/);
+    await assert.rejects(trainDqnRecipe({ out: join(dir, 'x'), set: { seeds: '0' } }), /--set seeds=0: seeds must be a positive integer, got 0/);
     assert.ok(!existsSync(join(dir, 'x')), 'a bad config creates no run directory');
 
     // through the CLI: one line on stderr, no stack, exit code 1
