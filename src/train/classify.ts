@@ -178,7 +178,7 @@ function makeScheduler(optimizer: Optimizer<any>, cfg: ClassifierConfig, stepsPe
 
 /** The choices of the classifiers' enum settings (the model's own ones come from the spec). */
 export function classifierSchema(spec: ClassifierSpec): OverrideSchema {
-  return { choices: { optimizer: ['sgd', 'adam', 'adamw'], schedule: ['none', 'cosine', 'step'], dataset: spec.datasets, ...spec.choices } };
+  return { choices: { optimizer: ['sgd', 'adam', 'adamw'], schedule: ['none', 'cosine', 'step'], ...spec.choices } };
 }
 
 /** Loads the splits and checks them against the settings and the model, before a run directory is made. */
