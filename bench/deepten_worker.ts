@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import * as D from '../src/index.ts';
 import { F, type Tensor } from '../src/index.ts';
 import type { FloatArray } from '../src/backend/types.ts';
+import { LstmLanguageModel, detachState } from '../src/models/lstm.ts';
+import type { LSTMState } from '../src/nn/rnn.ts';
 import { emitMeta, emitNote, runWorkloads, timingOptions, workerArgs, type WorkerArgs } from './common.ts';
 
 const args: WorkerArgs = workerArgs();
@@ -52,6 +54,27 @@ function lstm() {
     return () => {
       model.zeroGrad();
       model.forward(x)[0].sum().backward();
+    };
+  };
+}
+
+/** One training step of the PTB small recipe (src/train/recipes/lstm.ts) on fixed random tokens. */
+function lstmPtbTrain() {
+  return () => {
+    const V = 10000, T = 20, B = 20;
+    const model = new LstmLanguageModel({ vocabSize: V, embedSize: 200, hiddenSize: 200, numLayers: 2, dropout: 0, tieWeights: false, initRange: 0.1 });
+    const opt = new D.optim.SGD(model.parameters(), { lr: 1 });
+    const x = D.randint(0, V, [T, B]), y = D.randint(0, V, [T * B]);
+    let state: LSTMState | null = null;
+    return () => {
+      const [logits, next] = model.forward(x, state);
+      state = detachState(next);
+      const loss = F.crossEntropy(logits.reshape([T * B, V]), y);
+      opt.zeroGrad();
+      loss.mul(T).backward();
+      D.optim.clipGradNorm(model.parameters(), 5);
+      opt.step();
+      loss.item();
     };
   };
 }
@@ -116,6 +139,7 @@ const impls: Parameters<typeof runWorkloads>[2] = {
   'conv-lenet': convLayer(64, 1, 28, 6, 5, 0),
   'conv-resnet': convLayer(64, 64, 16, 64, 3, 1),
   lstm: lstm(),
+  'lstm-ptb-train': lstmPtbTrain(),
   transformer: transformer(),
   'mlp-train': mlpTrain(),
   'lenet-train': lenetTrain(),
@@ -131,6 +155,6 @@ if (ti >= 0) {
 const info = be.info();
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 emitMeta({ library: `deepten-${be.name}`, version, threads: info.threads, info: { ...info } });
-emitNote('nn.LSTM, nn.MultiheadAttention + nn.LayerNorm + nn.Linear block, nn.Sequential models, optim.SGD; conv rows F.conv2d');
+emitNote('nn.LSTM, models/lstm.ts LstmLanguageModel, nn.MultiheadAttention + nn.LayerNorm + nn.Linear block, nn.Sequential models, optim.SGD; conv rows F.conv2d');
 const opts = timingOptions(args.quick);
 runWorkloads(`deepten-${be.name}`, args, impls, () => opts);

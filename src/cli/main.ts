@@ -1,4 +1,4 @@
-// `deepten <command>`: list, info, train, eval, experiment, play.
+// `deepten <command>`: list, info, train, eval, experiment, play, sample.
 import { parseArgs, formatFlags, UsageError, type FlagSpec } from './args.ts';
 import { catalog } from '../train/catalog.ts';
 import { recipes } from '../train/recipes/index.ts';
@@ -31,6 +31,7 @@ const evalFlags: Record<string, FlagSpec> = {
   checkpoint: { type: 'string', help: 'checkpoint file (.safetensors) or run directory' },
   'data-dir': trainFlags['data-dir'],
   dataset: trainFlags.dataset,
+  text: { type: 'string', help: 'language models: the perplexity of this text file instead of the test split' },
 };
 
 const usage = `deepten — ten landmark deep-learning models, trained from scratch in TypeScript
@@ -44,6 +45,7 @@ commands:
   eval <model> --checkpoint PATH
   experiment <name>         reproduce one of the article's claims (deepten experiment --help)
   play dqn --checkpoint PATH
+  sample [model] --checkpoint PATH   text from a trained language model (deepten sample --help)
 
 Run 'deepten <command> --help' for a command's options.`;
 
@@ -121,7 +123,7 @@ async function run(argv: string[]): Promise<number> {
       selectBackend(flags);
       const r = recipeFor(positionals[0], 'eval');
       if (typeof flags.checkpoint !== 'string') throw new UsageError('eval: --checkpoint PATH is required');
-      const metrics = await r.evaluate({ checkpoint: flags.checkpoint, dataDir: flags['data-dir'] as string | undefined, dataset: flags.dataset as string | undefined });
+      const metrics = await r.evaluate({ checkpoint: flags.checkpoint, dataDir: flags['data-dir'] as string | undefined, dataset: flags.dataset as string | undefined, text: flags.text as string | undefined });
       out(JSON.stringify(metrics));
       return 0;
     }
@@ -143,6 +145,10 @@ async function run(argv: string[]): Promise<number> {
     case 'play': {
       const { play } = await import('./play.ts');
       return play(rest);
+    }
+    case 'sample': {
+      const { sample } = await import('./sample.ts');
+      return sample(rest);
     }
     default:
       throw new UsageError(`unknown command '${cmd}'\n\n${usage}`);
