@@ -161,7 +161,12 @@ export class TrainRun<C extends object, D = undefined> {
   private readonly t0 = Date.now();
   private priorSeconds = 0;
   private parts: CheckpointParts | SimpleParts | null = null;
-  interrupted = false;
+  /** The signal that stopped the run, if one did. */
+  stoppedBy: NodeJS.Signals | null = null;
+
+  get interrupted(): boolean {
+    return this.stoppedBy !== null;
+  }
 
   constructor(readonly model: string, readonly run: Run, readonly cfg: C, readonly data: D, readonly opts: TrainOptions, readonly resumed: boolean) {}
 
@@ -210,7 +215,7 @@ export class TrainRun<C extends object, D = undefined> {
     const onSignal = (sig: NodeJS.Signals) => {
       signals++;
       if (signals > 1) { process.stderr.write(`\n${this.model}: second ${sig}, exiting now (the last checkpoint is kept)\n`); process.exit(sig === 'SIGTERM' ? 143 : 130); }
-      this.interrupted = true;
+      this.stoppedBy = sig;
       process.stderr.write(`\n${this.model}: ${sig}: saving a checkpoint after this step (again to exit at once)\n`);
     };
     process.on('SIGINT', onSignal);
@@ -234,7 +239,7 @@ export class TrainRun<C extends object, D = undefined> {
         const now = Date.now();
         const rate = (windowExamples * 1000) / Math.max(1, now - windowStart);
         const epoch = epochOf(step), epochEnd = step % spe === 0;
-        progress.update({ step, total: task.totalSteps, epoch, loss: r.loss, lr: r.lr ?? NaN, examplesPerSec: rate, extra: r.metrics });
+        progress.update({ step, total: task.totalSteps, epoch, loss: r.loss, lr: r.lr ?? NaN, examplesPerSec: rate, unit: task.unit, extra: r.metrics });
         if (step % logEvery === 0 || epochEnd || step === task.totalSteps) {
           run.logMetrics({ step, epoch, loss: r.loss, ...(r.lr !== undefined ? { lr: r.lr } : {}), ...(r.examples !== undefined ? { examplesPerSec: rate } : {}), ...r.metrics });
           windowStart = now; windowExamples = 0;
@@ -284,7 +289,8 @@ export class TrainRun<C extends object, D = undefined> {
     const summary: Summary = {
       model: this.model, dataset: String(result.dataset ?? cfg.dataset ?? ''), backend: backend().name,
       seed: typeof cfg.seed === 'number' ? cfg.seed : 0, seconds: this.seconds(), run: this.run.dir,
-      status: this.interrupted ? 'interrupted' : 'completed', interrupted: this.interrupted, ...result,
+      status: this.interrupted ? 'interrupted' : 'completed', interrupted: this.interrupted,
+      ...(this.stoppedBy ? { stoppedBy: this.stoppedBy } : {}), ...result,
     };
     this.run.writeSummary(summary);
     this.run.close();
