@@ -54,7 +54,8 @@ export function wordsOf(text: string): string[] {
 
 /**
  * The ids of a text file in PTB's format through `vocab`; words outside it become <unk> (which the vocabulary must
- * have) and are counted. An empty file (no words) is an error naming it.
+ * have) and are counted; `words` counts the file's words (not the <eos> added per line). An empty file (no words)
+ * is an error naming it.
  */
 export function encodeWordFile(path: string, vocab: Vocab, what = 'text'): { ids: Int32Array; unknown: number; words: number } {
   const words = wordsOf(readText(path, what));
@@ -69,7 +70,7 @@ export function encodeWordFile(path: string, vocab: Vocab, what = 'text'): { ids
     ids[i] = unk;
     unknown++;
   }
-  return { ids, unknown, words: words.length };
+  return { ids, unknown, words: words.filter((w) => w !== EOS).length };
 }
 
 /**
