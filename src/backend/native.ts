@@ -41,6 +41,8 @@ export interface Addon {
   argReduce(isMax: boolean, x: F32, outer: number, dim: number, inner: number, out: I32): void;
   softmax(x: F32, y: F32, outer: number, dim: number, inner: number, log: boolean): void;
   softmaxBackward(y: F32, gy: F32, gx: F32, outer: number, dim: number, inner: number, log: boolean): void;
+  crossEntropyRows(x: F32, targets: I32, rows: number, C: number, lse: F32, loss: F32): void;
+  crossEntropyRowsBackward(x: F32, targets: I32, lse: F32, scale: F32, gx: F32, rows: number, C: number): void;
   layerNorm(x: F32, gamma: F32 | null, beta: F32 | null, y: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
   layerNormBackward(gy: F32, x: F32, gamma: F32 | null, mean: F32, rstd: F32, gx: F32, ggamma: F32 | null, gbeta: F32 | null,
     rows: number, cols: number): void;
@@ -252,6 +254,14 @@ export function nativeBackend(addon: Addon): NativeBackend {
     softmaxBackward(y, gy, gx, outer, dim, inner, log) {
       if (f32(y) && f32(gy) && f32(gx)) addon.softmaxBackward(y, gy, gx, outer, dim, inner, log);
       else js.softmaxBackward(y, gy, gx, outer, dim, inner, log);
+    },
+    crossEntropyRows(x, targets, rows, C, lse, loss) {
+      if (f32(x) && f32(lse) && f32(loss)) addon.crossEntropyRows(x, targets, rows, C, lse, loss);
+      else js.crossEntropyRows(x, targets, rows, C, lse, loss);
+    },
+    crossEntropyRowsBackward(x, targets, lse, scale, gx, rows, C) {
+      if (f32(x) && f32(lse) && f32(scale) && f32(gx)) addon.crossEntropyRowsBackward(x, targets, lse, scale, gx, rows, C);
+      else js.crossEntropyRowsBackward(x, targets, lse, scale, gx, rows, C);
     },
 
     layerNorm(x, gamma, beta, y, mean, rstd, rows, cols, eps) {
