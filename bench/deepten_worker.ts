@@ -58,6 +58,17 @@ function lstm() {
   };
 }
 
+function gru() {
+  return () => {
+    const model = new D.nn.GRU(200, 200, { numLayers: 2 });
+    const x = param([20, 20, 200], 1, false); // (seq, batch, input)
+    return () => {
+      model.zeroGrad();
+      model.forward(x)[0].sum().backward();
+    };
+  };
+}
+
 /** One training step of the PTB small recipe (src/train/recipes/lstm.ts) on fixed random tokens. */
 function lstmPtbTrain() {
   return () => {
@@ -139,6 +150,7 @@ const impls: Parameters<typeof runWorkloads>[2] = {
   'conv-lenet': convLayer(64, 1, 28, 6, 5, 0),
   'conv-resnet': convLayer(64, 64, 16, 64, 3, 1),
   lstm: lstm(),
+  gru: gru(),
   'lstm-ptb-train': lstmPtbTrain(),
   transformer: transformer(),
   'mlp-train': mlpTrain(),
@@ -155,6 +167,6 @@ if (ti >= 0) {
 const info = be.info();
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 emitMeta({ library: `deepten-${be.name}`, version, threads: info.threads, info: { ...info } });
-emitNote('nn.LSTM, models/lstm.ts LstmLanguageModel, nn.MultiheadAttention + nn.LayerNorm + nn.Linear block, nn.Sequential models, optim.SGD; conv rows F.conv2d');
+emitNote('nn.LSTM, nn.GRU, models/lstm.ts LstmLanguageModel, nn.MultiheadAttention + nn.LayerNorm + nn.Linear block, nn.Sequential models, optim.SGD; conv rows F.conv2d');
 const opts = timingOptions(args.quick);
 runWorkloads(`deepten-${be.name}`, args, impls, () => opts);

@@ -100,6 +100,16 @@ def main():
             out.sum().backward()
         return run
 
+    def gru():
+        model = nn.GRU(200, 200, num_layers=2)
+        x = torch.randn(20, 20, 200)
+
+        def run():
+            model.zero_grad(set_to_none=True)
+            out, _ = model(x)
+            out.sum().backward()
+        return run
+
     class PtbSmall(nn.Module):
         # Zaremba et al.'s small LM, as src/models/lstm.ts builds it
         def __init__(self, V=10000, H=200):
@@ -168,9 +178,9 @@ def main():
         'sgemm-256': sgemm(256), 'sgemm-512': sgemm(512), 'sgemm-1024': sgemm(1024),
         'conv-lenet': conv_layer(64, 1, 28, 6, 5, 0),
         'conv-resnet': conv_layer(64, 64, 16, 64, 3, 1),
-        'lstm': lstm, 'lstm-ptb-train': lstm_ptb_train, 'transformer': transformer, 'mlp-train': mlp_train, 'lenet-train': lenet_train,
+        'lstm': lstm, 'gru': gru, 'lstm-ptb-train': lstm_ptb_train, 'transformer': transformer, 'mlp-train': mlp_train, 'lenet-train': lenet_train,
     }
-    say('@@note nn.LSTM, a PTB small LM (Embedding, LSTM, Linear), nn.TransformerEncoderLayer (dropout 0), nn.Sequential models, torch.optim.SGD')
+    say('@@note nn.LSTM, nn.GRU, a PTB small LM (Embedding, LSTM, Linear), nn.TransformerEncoderLayer (dropout 0), nn.Sequential models, torch.optim.SGD')
     opts = timing_options(a.quick)
     for name in [n for n in a.only.split(',') if n]:
         say('@@start ' + name)
