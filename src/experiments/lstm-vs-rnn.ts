@@ -7,11 +7,11 @@
 // 200, for a one-layer LSTM, GRU and tanh RNN with the same number of parameters, trained alike (Adam, clipped
 // gradients, the same batches); and ‖∂L/∂h_t‖ over t at initialisation: the vanishing gradient, made visible.
 import { join } from 'node:path';
-import { backend } from '../backend/index.ts';
+import { backendName } from '../backend/index.ts';
 import { ADDING_BASELINE_MSE } from '../data/adding.ts';
 import { RecurrentRegressor, type CellKind, type RecurrentRegressorConfig } from '../models/recurrent-regressor.ts';
 import { SERIES_COLORS, type Series, type PlotOptions } from '../viz/plot.ts';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../util/flags.ts';
 import type { Experiment } from './index.ts';
 import { commonFlags, num, numList, outDir, formatTable, sci, report, writePanels, requirePositiveInt, type Flags } from './common.ts';
 import { trainAdding, hiddenGradNorms, type AddingRun, type AddingRunOptions } from './adding.ts';
@@ -60,7 +60,7 @@ export function runLstmVsRnn(o: LstmVsRnnOptions): { table: string; results: Rec
   const rows = runs.map((r) => [`T=${r.T}`, LABEL[r.cell], r.hidden, r.parameters, r.run.finalMse.toFixed(4), r.run.solvedAt ?? '—', r.run.seconds.toFixed(0)]);
   const gn = gradNorms.map((g) => [LABEL[g.cell], sci(g.norms[0]), sci(g.norms[Math.floor(Tmax / 2)]), sci(g.norms[Tmax - 1]), sci(g.norms[0] / g.norms[Tmax - 1])]);
   const table = [
-    `${NAME}: the adding problem, one-layer cells at one parameter budget, backend ${backend().name}, seed ${o.seed}${o.quick ? ' (--quick)' : ''}`,
+    `${NAME}: the adding problem, one-layer cells at one parameter budget, backend ${backendName()}, seed ${o.seed}${o.quick ? ' (--quick)' : ''}`,
     `Adam lr ${o.lr}, batch ${o.batchSize}, ${o.steps} steps, gradient norm clipped at ${o.clip}; test MSE on ${o.testSize} fixed sequences (baseline ${ADDING_BASELINE_MSE.toFixed(3)}: predict the mean)`,
     'LSTM forget-gate bias 1 (the usual init; see lstm-init), GRU and RNN with PyTorch\'s init',
     '',
@@ -88,7 +88,7 @@ export function runLstmVsRnn(o: LstmVsRnnOptions): { table: string; results: Rec
   return {
     table,
     results: {
-      experiment: NAME, backend: backend().name, seed: o.seed, quick: o.quick,
+      experiment: NAME, backend: backendName(), seed: o.seed, quick: o.quick,
       config: { lengths: o.lengths, steps: o.steps, batchSize: o.batchSize, lr: o.lr, clip: o.clip, evalEvery: o.evalEvery, testSize: o.testSize, lstmHidden: o.lstmHidden },
       baselineMse: ADDING_BASELINE_MSE,
       runs: runs.map((r) => ({ cell: r.cell, T: r.T, hidden: r.hidden, parameters: r.parameters, ...r.run })),

@@ -13,11 +13,14 @@ import { Tensor } from '../tensor.ts';
 import { Module, Conv2d, Linear } from '../nn/index.ts';
 import { maxPool2d, avgPool2d } from '../ops/pool.ts';
 
+export const lenetActivations = ['relu', 'tanh'] as const;
+export const lenetPools = ['max', 'avg'] as const;
+
 export interface LeNetConfig {
   inChannels: number;
   classes: number;
-  activation: 'relu' | 'tanh';
-  pool: 'max' | 'avg';
+  activation: (typeof lenetActivations)[number];
+  pool: (typeof lenetPools)[number];
 }
 
 export const lenetDefaults: LeNetConfig = { inChannels: 1, classes: 10, activation: 'relu', pool: 'max' };

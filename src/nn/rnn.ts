@@ -14,7 +14,7 @@ import { cat, narrow, select, squeeze, stack, transpose, unsqueeze } from '../op
 import { dropout } from '../ops/dropout.ts';
 import { gruRecurrence, lstmRecurrence, rnnRecurrence } from '../ops/rnn.ts';
 import { Module, type Parameter } from './module.ts';
-import { linear } from './linear.ts';
+import { linear } from '../ops/linear.ts';
 import { uniform_ } from './init.ts';
 import { checkPositiveInt, emptyParam, type FactoryOptions } from './util.ts';
 

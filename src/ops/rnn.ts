@@ -8,7 +8,7 @@
 // BPTT, in general: with s_t = cell(gx_t + h_{t−1}·W_hhᵀ, s_{t−1}), the gradient flowing into step t is the
 // output's gradient at t plus the gradient step t + 1 sends back through h_t, so the steps run in reverse and
 // ∂W_hh = Σ_t ∂z_tᵀ·h_{t−1} (∂z_t = the gradient of the step's pre-activations).
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
 import { backend, type Backend } from '../backend/index.ts';
 import { empty, shapeStr, type FloatArray } from '../backend/types.ts';

@@ -1,11 +1,11 @@
 // Drawing tokens: torch.topk, torch.multinomial (seeded, from random.ts's Generator), and sampleLogits, the one
 // next-token rule every language model's generation uses: temperature, then top-k, then top-p (nucleus), then a
 // multinomial draw. All work row by row over the last axis; the arithmetic is float64.
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor-core.ts';
 import { shapeStr } from '../backend/types.ts';
 import { defaultGenerator, type Generator } from '../random.ts';
 import { gather } from './indexing.ts';
-import { normalizeDim } from './reduce.ts';
+import { normalizeDim } from './base.ts';
 import { permute } from './shape.ts';
 
 /** x with axis `from` moved to position `to` (the others keep their order). */

@@ -5,7 +5,6 @@ import { dirname, join } from 'node:path';
 import { Tensor } from '../tensor.ts';
 import { noGrad } from '../autograd.ts';
 import { manualSeed, Generator } from '../random.ts';
-import { backend } from '../backend/index.ts';
 import { crossEntropy } from '../ops/loss.ts';
 import type { Module } from '../nn/module.ts';
 import { SGD, Adam, AdamW, LambdaLR, LinearLR, SequentialLR, CosineAnnealingLR, MultiStepLR, type Optimizer, type LRScheduler } from '../optim/index.ts';

@@ -11,7 +11,7 @@
 //   - metrics, progress, and summary.json.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { backend } from '../backend/index.ts';
+import { backendName } from '../backend/index.ts';
 import { writeSafetensors, type TensorInput } from '../io/safetensors.ts';
 import { Run, type MetricsLine, type Summary } from './run.ts';
 import { Progress } from './progress.ts';
@@ -287,7 +287,7 @@ export class TrainRun<C extends object, D = undefined> {
       writeSafetensors(this.path(MODEL), tensors);
     }
     const summary: Summary = {
-      model: this.model, dataset: String(result.dataset ?? cfg.dataset ?? ''), backend: backend().name,
+      model: this.model, dataset: String(result.dataset ?? cfg.dataset ?? ''), backend: backendName(),
       seed: typeof cfg.seed === 'number' ? cfg.seed : 0, seconds: this.seconds(), run: this.run.dir,
       status: this.interrupted ? 'interrupted' : 'completed', interrupted: this.interrupted,
       ...(this.stoppedBy ? { stoppedBy: this.stoppedBy } : {}), ...result,

@@ -26,7 +26,7 @@ function startTraining(args: string[]): { child: ChildProcess; stderr: () => str
 }
 
 const exited = (c: ChildProcess) => new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => c.on('exit', (code, signal) => res({ code, signal })));
-const until = (cond: () => boolean, ms = 60_000) => new Promise<void>((res, rej) => {
+const until = (cond: () => boolean, ms = 300_000) => new Promise<void>((res, rej) => {
   const t0 = Date.now();
   const ok = () => { try { return cond(); } catch { return false; } }; // files may not exist yet
   const t = setInterval(() => { if (ok()) { clearInterval(t); res(); } else if (Date.now() - t0 > ms) { clearInterval(t); rej(new Error('timed out waiting')); } }, 20);
