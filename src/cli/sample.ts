@@ -41,9 +41,8 @@ function modelOfRun(checkpoint: string): string | null {
 }
 
 export async function sample(argv: string[], out: { write(s: string): unknown } = process.stdout): Promise<number> {
-  const { positionals, flags: f } = parseArgs(argv, flags);
+  const { positionals, flags: f } = parseArgs(argv, flags, { command: 'sample', positionals: ['model'] });
   if (f.help) { out.write(usage + '\n'); return 0; }
-  if (positionals.length > 1) throw new UsageError(`sample: one model at most, got '${positionals.join(' ')}'\n\n${usage}`);
   if (f.backend !== undefined) {
     if (f.backend !== 'js' && f.backend !== 'native') throw new UsageError(`--backend must be js or native, got '${f.backend}'`);
     setBackend(f.backend);
