@@ -18,6 +18,8 @@ export const WORKLOADS: Workload[] = [
   { name: 'conv-lenet', desc: 'conv2d fwd+bwd (∂x, ∂w): x 64×1×28×28, w 6×1×5×5' },
   { name: 'conv-resnet', desc: 'conv2d fwd+bwd (∂x, ∂w): x 64×64×16×16, w 64×64×3×3 pad 1' },
   { name: 'lstm', desc: '2-layer LSTM fwd+bwd: input 200, hidden 200, seq 20, batch 20, loss = Σ outputs' },
+  { name: 'gru', desc: '2-layer GRU fwd+bwd: input 200, hidden 200, seq 20, batch 20, loss = Σ outputs' },
+  { name: 'lstm-ptb-train', desc: 'train step of the PTB small LSTM LM (Zaremba et al.): vocab 10k, embed 200, 2×LSTM 200, seq 20, batch 20, decoder 10k, CE × 20, clip 5, SGD; state carried and detached' },
   { name: 'transformer', desc: 'encoder block (post-norm) fwd+bwd: d 128, 4 heads, FF 512 ReLU, seq 64, batch 12' },
   { name: 'mlp-train', desc: 'train step MLP 784-800-10 ReLU, batch 128, cross-entropy, SGD momentum 0.9' },
   { name: 'lenet-train', desc: 'train step LeNet-5 (ReLU, maxpool), batch 64, cross-entropy, SGD momentum 0.9' },

@@ -6,6 +6,8 @@ import { F, type Tensor } from '../src/index.ts';
 import type { FloatArray } from '../src/backend/types.ts';
 import { DCGAN } from '../src/models/dcgan.ts';
 import { ganStep, makeOptimizers } from '../src/train/recipes/dcgan.ts';
+import { LstmLanguageModel, detachState } from '../src/models/lstm.ts';
+import type { LSTMState } from '../src/nn/rnn.ts';
 import { emitMeta, emitNote, runWorkloads, timingOptions, workerArgs, type WorkerArgs } from './common.ts';
 
 const args: WorkerArgs = workerArgs();
@@ -54,6 +56,38 @@ function lstm() {
     return () => {
       model.zeroGrad();
       model.forward(x)[0].sum().backward();
+    };
+  };
+}
+
+function gru() {
+  return () => {
+    const model = new D.nn.GRU(200, 200, { numLayers: 2 });
+    const x = param([20, 20, 200], 1, false); // (seq, batch, input)
+    return () => {
+      model.zeroGrad();
+      model.forward(x)[0].sum().backward();
+    };
+  };
+}
+
+/** One training step of the PTB small recipe (src/train/recipes/lstm.ts) on fixed random tokens. */
+function lstmPtbTrain() {
+  return () => {
+    const V = 10000, T = 20, B = 20;
+    const model = new LstmLanguageModel({ vocabSize: V, embedSize: 200, hiddenSize: 200, numLayers: 2, dropout: 0, tieWeights: false, initRange: 0.1 });
+    const opt = new D.optim.SGD(model.parameters(), { lr: 1 });
+    const x = D.randint(0, V, [T, B]), y = D.randint(0, V, [T * B]);
+    let state: LSTMState | null = null;
+    return () => {
+      const [logits, next] = model.forward(x, state);
+      state = detachState(next);
+      const loss = F.crossEntropy(logits.reshape([T * B, V]), y);
+      opt.zeroGrad();
+      loss.mul(T).backward();
+      D.optim.clipGradNorm(model.parameters(), 5);
+      opt.step();
+      loss.item();
     };
   };
 }
@@ -128,6 +162,8 @@ const impls: Parameters<typeof runWorkloads>[2] = {
   'conv-lenet': convLayer(64, 1, 28, 6, 5, 0),
   'conv-resnet': convLayer(64, 64, 16, 64, 3, 1),
   lstm: lstm(),
+  gru: gru(),
+  'lstm-ptb-train': lstmPtbTrain(),
   transformer: transformer(),
   'mlp-train': mlpTrain(),
   'lenet-train': lenetTrain(),
@@ -144,6 +180,6 @@ if (ti >= 0) {
 const info = be.info();
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 emitMeta({ library: `deepten-${be.name}`, version, threads: info.threads, info: { ...info } });
-emitNote('nn.LSTM, nn.MultiheadAttention + nn.LayerNorm + nn.Linear block, nn.Sequential models, optim.SGD; conv rows F.conv2d');
+emitNote('nn.LSTM, nn.GRU, models/lstm.ts LstmLanguageModel, nn.MultiheadAttention + nn.LayerNorm + nn.Linear block, nn.Sequential models, optim.SGD; conv rows F.conv2d');
 const opts = timingOptions(args.quick);
 runWorkloads(`deepten-${be.name}`, args, impls, () => opts);

@@ -100,6 +100,48 @@ def main():
             out.sum().backward()
         return run
 
+    def gru():
+        model = nn.GRU(200, 200, num_layers=2)
+        x = torch.randn(20, 20, 200)
+
+        def run():
+            model.zero_grad(set_to_none=True)
+            out, _ = model(x)
+            out.sum().backward()
+        return run
+
+    class PtbSmall(nn.Module):
+        # Zaremba et al.'s small LM, as src/models/lstm.ts builds it
+        def __init__(self, V=10000, H=200):
+            super().__init__()
+            self.encoder = nn.Embedding(V, H)
+            self.rnn = nn.LSTM(H, H, num_layers=2)
+            self.decoder = nn.Linear(H, V)
+            for p in self.parameters():
+                nn.init.uniform_(p, -0.1, 0.1)
+
+        def forward(self, x, state):
+            out, state = self.rnn(self.encoder(x), state)
+            return self.decoder(out), state
+
+    def lstm_ptb_train():
+        V, T, B = 10000, 20, 20
+        model = PtbSmall(V)
+        opt = torch.optim.SGD(model.parameters(), lr=1.0)
+        x, y = torch.randint(0, V, (T, B)), torch.randint(0, V, (T * B,))
+        box = [None]
+
+        def run():
+            logits, state = model(x, box[0])
+            box[0] = tuple(s.detach() for s in state)
+            loss = F.cross_entropy(logits.reshape(T * B, V), y)
+            opt.zero_grad(set_to_none=True)
+            (loss * T).backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            loss.item()
+        return run
+
     def transformer():
         block = nn.TransformerEncoderLayer(128, 4, dim_feedforward=512, dropout=0.0, activation='relu',
                                            batch_first=True, norm_first=False)
@@ -180,10 +222,10 @@ def main():
         'sgemm-256': sgemm(256), 'sgemm-512': sgemm(512), 'sgemm-1024': sgemm(1024),
         'conv-lenet': conv_layer(64, 1, 28, 6, 5, 0),
         'conv-resnet': conv_layer(64, 64, 16, 64, 3, 1),
-        'lstm': lstm, 'transformer': transformer, 'mlp-train': mlp_train, 'lenet-train': lenet_train,
+        'lstm': lstm, 'gru': gru, 'lstm-ptb-train': lstm_ptb_train, 'transformer': transformer, 'mlp-train': mlp_train, 'lenet-train': lenet_train,
         'dcgan-step': dcgan_step,
     }
-    say('@@note nn.LSTM, nn.TransformerEncoderLayer (dropout 0), nn.Sequential models, torch.optim.SGD')
+    say('@@note nn.LSTM, nn.GRU, a PTB small LM (Embedding, LSTM, Linear), nn.TransformerEncoderLayer (dropout 0), nn.Sequential models, torch.optim.SGD')
     opts = timing_options(a.quick)
     for name in [n for n in a.only.split(',') if n]:
         say('@@start ' + name)

@@ -12,4 +12,6 @@ export * from './ops/loss.ts';
 export * from './ops/indexing.ts';
 export * from './ops/sparse.ts';
 export * from './ops/dropout.ts';
+export * from './ops/sampling.ts';
+export { lstmRecurrence, gruRecurrence, rnnRecurrence } from './ops/rnn.ts';
 export { scaledDotProductAttention, type ScaledDotProductAttentionOptions } from './ops/attention.ts';

@@ -45,7 +45,7 @@ const backendNamesAbove = new Set(['backendName', 'backendInfo', 'setBackend', '
 const kernelUsers: Record<string, string> = {
   'optim/sgd.ts': 'the fused SGD step is one kernel call per parameter (sgdStep)',
   'optim/adam.ts': 'the fused Adam step is one kernel call per parameter (adamStep)',
-  'nn/rnn.ts': 'the LSTM recurrence kernel; it moves into ops/ (issue 11 item 2)',
+  'optim/clip.ts': 'the gradient norm is one BLAS dot per gradient, the scaling one elementwise kernel call',
 };
 
 const graph = importGraph(srcDir);

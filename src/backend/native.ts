@@ -41,6 +41,8 @@ export interface Addon {
   argReduce(isMax: boolean, x: F32, outer: number, dim: number, inner: number, out: I32): void;
   softmax(x: F32, y: F32, outer: number, dim: number, inner: number, log: boolean): void;
   softmaxBackward(y: F32, gy: F32, gx: F32, outer: number, dim: number, inner: number, log: boolean): void;
+  crossEntropyRows(x: F32, targets: I32, rows: number, C: number, lse: F32, loss: F32): void;
+  crossEntropyRowsBackward(x: F32, targets: I32, lse: F32, scale: F32, gx: F32, rows: number, C: number): void;
   layerNorm(x: F32, gamma: F32 | null, beta: F32 | null, y: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
   layerNormBackward(gy: F32, x: F32, gamma: F32 | null, mean: F32, rstd: F32, gx: F32, ggamma: F32 | null, gbeta: F32 | null,
     rows: number, cols: number): void;
@@ -60,6 +62,10 @@ export interface Addon {
   copyStrided(src: F32 | I32, srcOffset: number, dst: F32 | I32, dstOffset: number, meta: I32): void;
   lstmCellForward(gates: F32, bias: F32 | null, cPrev: F32, c: F32, h: F32, B: number, H: number): void;
   lstmCellBackward(gates: F32, c: F32, cPrev: F32, dhOut: F32, dhRec: F32 | null, dc: F32, dGates: F32, B: number, H: number): void;
+  rnnCellForward(h: F32, bias: F32 | null, B: number, H: number, relu: boolean): void;
+  rnnCellBackward(h: F32, dhOut: F32, dhRec: F32 | null, dz: F32, B: number, H: number, relu: boolean): void;
+  gruCellForward(gx: F32, gh: F32, bias: F32 | null, hPrev: F32, h: F32, B: number, H: number): void;
+  gruCellBackward(gates: F32, gh: F32, hPrev: F32, dhOut: F32, dhRec: F32 | null, dGx: F32, dGh: F32, dhPrev: F32, B: number, H: number): void;
   attentionSoftmax(s: F32, p: F32, bias: F32 | null, mask: F32 | I32 | null, padding: F32 | I32 | null, meta: I32, scale: number): void;
   attentionSoftmaxBackward(p: F32, gp: F32, keep: F32 | null, gs: F32, rows: number, S: number, scale: number): void;
 }
@@ -249,6 +255,14 @@ export function nativeBackend(addon: Addon): NativeBackend {
       if (f32(y) && f32(gy) && f32(gx)) addon.softmaxBackward(y, gy, gx, outer, dim, inner, log);
       else js.softmaxBackward(y, gy, gx, outer, dim, inner, log);
     },
+    crossEntropyRows(x, targets, rows, C, lse, loss) {
+      if (f32(x) && f32(lse) && f32(loss)) addon.crossEntropyRows(x, targets, rows, C, lse, loss);
+      else js.crossEntropyRows(x, targets, rows, C, lse, loss);
+    },
+    crossEntropyRowsBackward(x, targets, lse, scale, gx, rows, C) {
+      if (f32(x) && f32(lse) && f32(scale) && f32(gx)) addon.crossEntropyRowsBackward(x, targets, lse, scale, gx, rows, C);
+      else js.crossEntropyRowsBackward(x, targets, lse, scale, gx, rows, C);
+    },
 
     layerNorm(x, gamma, beta, y, mean, rstd, rows, cols, eps) {
       if (f32(x) && f32n(gamma) && f32n(beta) && f32(y) && f32(mean) && f32(rstd)) addon.layerNorm(x, gamma, beta, y, mean, rstd, rows, cols, eps);
@@ -311,6 +325,23 @@ export function nativeBackend(addon: Addon): NativeBackend {
       if (f32(gates) && f32(c) && f32(cPrev) && f32(dhOut) && f32n(dhRec) && f32(dc) && f32(dGates)) {
         addon.lstmCellBackward(gates, c, cPrev, dhOut, dhRec, dc, dGates, B, H);
       } else js.lstmCellBackward(gates, c, cPrev, dhOut, dhRec, dc, dGates, B, H);
+    },
+    rnnCellForward(h, bias, B, H, relu) {
+      if (f32(h) && f32n(bias)) addon.rnnCellForward(h, bias, B, H, relu);
+      else js.rnnCellForward(h, bias, B, H, relu);
+    },
+    rnnCellBackward(h, dhOut, dhRec, dz, B, H, relu) {
+      if (f32(h) && f32(dhOut) && f32n(dhRec) && f32(dz)) addon.rnnCellBackward(h, dhOut, dhRec, dz, B, H, relu);
+      else js.rnnCellBackward(h, dhOut, dhRec, dz, B, H, relu);
+    },
+    gruCellForward(gx, gh, bias, hPrev, h, B, H) {
+      if (f32(gx) && f32(gh) && f32n(bias) && f32(hPrev) && f32(h)) addon.gruCellForward(gx, gh, bias, hPrev, h, B, H);
+      else js.gruCellForward(gx, gh, bias, hPrev, h, B, H);
+    },
+    gruCellBackward(gates, gh, hPrev, dhOut, dhRec, dGx, dGh, dhPrev, B, H) {
+      if (f32(gates) && f32(gh) && f32(hPrev) && f32(dhOut) && f32n(dhRec) && f32(dGx) && f32(dGh) && f32(dhPrev)) {
+        addon.gruCellBackward(gates, gh, hPrev, dhOut, dhRec, dGx, dGh, dhPrev, B, H);
+      } else js.gruCellBackward(gates, gh, hPrev, dhOut, dhRec, dGx, dGh, dhPrev, B, H);
     },
 
     attentionSoftmax(s, p, bias, mask, padding, q) {

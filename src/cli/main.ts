@@ -1,4 +1,4 @@
-// `deepten <command>`: list, info, train, eval, experiment, play.
+// `deepten <command>`: list, info, train, eval, experiment, play, sample.
 import { parseArgs, parseSettings, formatFlags, UsageError, type FlagSpec } from '../util/flags.ts';
 import { recipes, models } from '../train/recipes/index.ts';
 import { backendInfo, setBackend } from '../backend/index.ts';
@@ -31,6 +31,7 @@ const evalFlags: Record<string, FlagSpec> = {
   'data-dir': trainFlags['data-dir'],
   dataset: trainFlags.dataset,
   samples: { type: 'number', help: 'generative models: images to generate and judge (default 10000)' },
+  text: { type: 'string', help: 'language models: the perplexity of this text file instead of the test split' },
 };
 
 const usage = `deepten — ten landmark deep-learning models, trained from scratch in TypeScript
@@ -44,6 +45,7 @@ commands:
   eval <model> --checkpoint PATH
   experiment <name>         reproduce one of the article's claims (deepten experiment --help)
   play dqn --checkpoint PATH
+  sample [model] --checkpoint PATH   text from a trained language model (deepten sample --help)
 
 Run 'deepten <command> --help' for a command's options.`;
 
@@ -117,7 +119,8 @@ async function run(argv: string[]): Promise<number> {
       if (typeof flags.checkpoint !== 'string') throw new UsageError('eval: --checkpoint PATH is required');
       const samples = flags.samples as number | undefined;
       if (samples !== undefined && !r.generative) throw new UsageError(`eval: --samples applies to generative models (${Object.values(recipes).filter((x) => x.generative).map((x) => x.name).join(', ') || 'none yet'}), not ${r.name}`);
-      const metrics = await r.evaluate({ checkpoint: flags.checkpoint, dataDir: flags['data-dir'] as string | undefined, dataset: flags.dataset as string | undefined, samples });
+      if (flags.text !== undefined && !r.languageModel) throw new UsageError(`eval: --text applies to language models (${Object.values(recipes).filter((x) => x.languageModel).map((x) => x.name).join(', ')}), not ${r.name}`);
+      const metrics = await r.evaluate({ checkpoint: flags.checkpoint, dataDir: flags['data-dir'] as string | undefined, dataset: flags.dataset as string | undefined, samples, text: flags.text as string | undefined });
       out(JSON.stringify(metrics));
       return 0;
     }
@@ -139,6 +142,10 @@ async function run(argv: string[]): Promise<number> {
     case 'play': {
       const { play } = await import('./play.ts');
       return play(rest);
+    }
+    case 'sample': {
+      const { sample } = await import('./sample.ts');
+      return sample(rest);
     }
     default:
       throw new UsageError(`unknown command '${cmd}'\n\n${usage}`);

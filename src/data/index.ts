@@ -5,7 +5,7 @@ export { loadMnist, loadFashionMnist, type ImageDataset, type MnistOptions } fro
 export { loadCifar10, CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD, type CifarDataset, type CifarOptions } from './cifar.ts';
 export { loadPlanetoid, denseFeatures, planetoidNames, type PlanetoidName, type PlanetoidData, type CsrFeatures } from './planetoid.ts';
 export {
-  loadPtb, loadTinyShakespeare, loadMulti30k, loadTextCorpus, readWords, loadAnalogies, parseAnalogies,
+  loadPtb, loadWordCorpus, encodeWordFile, wordsOf, loadTinyShakespeare, loadMulti30k, loadTextCorpus, readWords, loadAnalogies, parseAnalogies,
   type PtbData, type CharData, type SentencePair, type Multi30kData, type CorpusOptions, type AnalogySection,
 } from './text.ts';
 export { DataLoader, type Dataset, type DataLoaderOptions, type LoaderState } from './loader.ts';

@@ -1,9 +1,9 @@
 // Text datasets: Penn Treebank (word LM), Tiny Shakespeare (char LM), Multi30k (de→en translation),
 // a text8-style corpus (word2vec) and the Google analogy questions (word2vec evaluation).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveDataDir, type DataDirOptions } from './paths.ts';
-import { CharTokenizer, EOS, Vocab, wordTokenize } from './tokenize.ts';
+import { CharTokenizer, EOS, UNK, Vocab, wordTokenize } from './tokenize.ts';
 
 function readText(path: string, what: string): string {
   let buf: Buffer;
@@ -36,15 +36,60 @@ export interface PtbData {
 /** Penn Treebank, Mikolov's preprocessing; tokens = line.split() + ['<eos>'] (Zaremba et al.; PyTorch word_language_model). */
 export function loadPtb(opts: DataDirOptions = {}): PtbData {
   const dir = resolveDataDir('ptb', opts);
-  const words = (s: string) => {
-    const out: string[] = [];
-    for (const l of lines(readText(join(dir, `ptb.${s}.txt`), 'ptb'))) out.push(...wordTokenize(l), EOS);
-    return out;
-  };
+  const words = (s: string) => wordsOf(readText(join(dir, `ptb.${s}.txt`), 'ptb'));
   const train = words('train');
   const vocab = Vocab.build([train], { specials: [], order: 'first' });
   if (!vocab.has('<unk>')) throw new Error(`ptb: ${join(dir, 'ptb.train.txt')} has no <unk> token; is it Mikolov's preprocessed PTB?`);
   return { train: vocab.encode(train), valid: vocab.encode(words('valid')), test: vocab.encode(words('test')), vocab };
+}
+
+// ---------------------------------------------------------------- any word corpus in PTB's format
+
+/** Each line's whitespace tokens, then <eos> (PTB's format: one sentence per line). */
+export function wordsOf(text: string): string[] {
+  const out: string[] = [];
+  for (const l of lines(text)) out.push(...wordTokenize(l), EOS);
+  return out;
+}
+
+/**
+ * The ids of a text file in PTB's format through `vocab`; words outside it become <unk> (which the vocabulary must
+ * have) and are counted; `words` counts the file's words (not the <eos> added per line). An empty file (no words)
+ * is an error naming it.
+ */
+export function encodeWordFile(path: string, vocab: Vocab, what = 'text'): { ids: Int32Array; unknown: number; words: number } {
+  const words = wordsOf(readText(path, what));
+  if (!words.some((w) => w !== EOS)) throw new Error(`${what}: ${path} holds no words`);
+  const unk = vocab.unkIndex;
+  let unknown = 0;
+  const ids = new Int32Array(words.length);
+  for (let i = 0; i < words.length; i++) {
+    const k = vocab.lookup(words[i]);
+    if (k >= 0) { ids[i] = k; continue; }
+    if (unk < 0) throw new Error(`${what}: ${path}: word ${JSON.stringify(words[i])} is not in the vocabulary, which has no <unk>`);
+    ids[i] = unk;
+    unknown++;
+  }
+  return { ids, unknown, words: words.filter((w) => w !== EOS).length };
+}
+
+/**
+ * A word-level corpus in PTB's format: DIR/train.txt, valid.txt and test.txt, whitespace tokens, one sentence per
+ * line, <eos> added at each line's end. The vocabulary is the training split's words in order of first appearance,
+ * plus <unk> when the corpus has none (validation and test words outside it map to <unk>).
+ */
+export function loadWordCorpus(dir: string): PtbData {
+  const what = 'text corpus';
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${what}: --data-dir ${dir} is not a directory`);
+  const files = ['train.txt', 'valid.txt', 'test.txt'].map((f) => join(dir, f));
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length) throw new Error(`${what}: ${missing.join(', ')} not found (a corpus needs train.txt, valid.txt and test.txt)`);
+  const train = wordsOf(readText(files[0], what));
+  if (!train.some((w) => w !== EOS)) throw new Error(`${what}: ${files[0]} holds no words`);
+  let vocab = Vocab.build([train], { specials: [], order: 'first' });
+  if (!vocab.has(UNK)) vocab = new Vocab([...vocab.itos, UNK]);
+  const [valid, test] = files.slice(1).map((f) => encodeWordFile(f, vocab, what).ids);
+  return { train: vocab.encode(train), valid, test, vocab };
 }
 
 // ---------------------------------------------------------------- Tiny Shakespeare
@@ -59,8 +104,14 @@ export interface CharData {
 }
 
 export function loadTinyShakespeare(opts: DataDirOptions = {}): CharData {
+  if (opts.dataDir && !existsSync(join(opts.dataDir, 'input.txt')) && !existsSync(join(opts.dataDir, 'tinyshakespeare', 'input.txt'))) {
+    // a word corpus handed to the character recipe: say so, rather than a generic not-found
+    const words = ['train.txt', 'ptb.train.txt'].find((f) => existsSync(join(opts.dataDir!, f)));
+    if (words) throw new Error(`tinyshakespeare: ${opts.dataDir} holds a word corpus (${words}), not the character corpus input.txt; train a word model with --dataset ${words === 'train.txt' ? 'text' : 'ptb'} --data-dir ${opts.dataDir}`);
+  }
   const dir = resolveDataDir('tinyshakespeare', opts);
   const text = readText(join(dir, 'input.txt'), 'tinyshakespeare');
+  if (text.length === 0) throw new Error(`tinyshakespeare: ${join(dir, 'input.txt')} is empty`);
   const tokenizer = new CharTokenizer(text);
   const ids = tokenizer.encode(text);
   const cut = Math.floor(0.9 * ids.length);

@@ -4,6 +4,8 @@ import { vanishingGradients } from './vanishing-gradients.ts';
 import { resnetDegradation } from './resnet-degradation.ts';
 import { paramsVsAccuracy } from './params-vs-accuracy.ts';
 import { gcnScaling } from './gcn-scaling.ts';
+import { lstmVsRnn } from './lstm-vs-rnn.ts';
+import { lstmInit } from './lstm-init.ts';
 
 export interface Experiment {
   summary: string;
@@ -16,4 +18,6 @@ export const experiments: Record<string, Experiment> = {
   'resnet-degradation': resnetDegradation,
   'params-vs-accuracy': paramsVsAccuracy,
   'gcn-scaling': gcnScaling,
+  'lstm-vs-rnn': lstmVsRnn,
+  'lstm-init': lstmInit,
 };

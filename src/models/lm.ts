@@ -25,4 +25,6 @@ export interface LoadedLanguageModel {
   /** Text → ids; throws an error naming the first symbol (or word) outside the vocabulary, unless the vocabulary maps unknowns. */
   encode(text: string): Int32Array;
   decode(ids: Int32Array): string;
+  /** Tokens to begin with when the prompt is empty (e.g. a sentence boundary or a line break); default: an error. */
+  start?: Int32Array;
 }

@@ -9,5 +9,5 @@ export { BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, type BatchNormOptions, 
 export { Embedding, Dropout, type EmbeddingOptions } from './embedding.ts';
 export { ReLU, LeakyReLU, ELU, GELU, SiLU, Tanh, Sigmoid, Softplus, Softmax, LogSoftmax } from './activation.ts';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Upsample } from './pool.ts';
-export { LSTM, LSTMCell, lstmRecurrence, type LSTMOptions, type LSTMState } from './rnn.ts';
+export { RNN, GRU, LSTM, RNNCell, GRUCell, LSTMCell, type RNNBaseOptions, type RNNOptions, type LSTMOptions, type LSTMState } from './rnn.ts';
 export { MultiheadAttention, type MultiheadAttentionOptions, type AttentionForwardOptions } from './attention.ts';

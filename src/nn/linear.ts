@@ -6,8 +6,6 @@ import { Module, type Parameter } from './module.ts';
 import { defaultLayerInit_ } from './init.ts';
 import { checkPositiveInt, emptyParam, type FactoryOptions } from './util.ts';
 
-// rnn.ts still imports linear from here; it goes once the LSTM recurrence moves into ops/
-export { linear };
 
 export interface LinearOptions extends FactoryOptions {
   bias?: boolean;

@@ -3,7 +3,8 @@
 // unbatched (C) with a scalar target — and an int32 target shaped (N) or (N, d1, …).
 import { Tensor } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
-import { allocate, broadcastShapes, sameShape, shapeStr, type Shape } from '../backend/types.ts';
+import { allocate, broadcastShapes, empty, sameShape, shapeStr, type FloatArray, type Shape } from '../backend/types.ts';
+import { backend } from '../backend/index.ts';
 import { add, cast, div, lt, mul, neg, softplus, square, sub, abs, where } from './elementwise.ts';
 import { requireFloat } from './base.ts';
 import { sum, mean } from './reduce.ts';
@@ -132,6 +133,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   checkReduction(op, reduction);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`${op}: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   const g = classGeometry(op, logits, target, ignoreIndex, weight);
+  if (logits.ndim === 2 && !weight && labelSmoothing === 0) return fusedCrossEntropy(logits, target, ignoreIndex, reduction);
   const logp = logSoftmax(logits, g.classDim);
   const nll = nllCore(logp, target, g, ignoreIndex, reduction);
   if (labelSmoothing === 0) return nll;
@@ -151,6 +153,46 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   if (reduction === 'sum') smooth = sum(smooth);
   else if (reduction === 'mean') smooth = weightedMean(sum(smooth), totalWeight(target, g, ignoreIndex));
   return add(mul(nll, 1 - labelSmoothing), mul(smooth, labelSmoothing / g.C));
+}
+
+/**
+ * Cross-entropy of (N, C) logits against (N) targets, no weights or smoothing, as one op with a fused backward:
+ *   lse_i = log Σ_c exp x[i, c],   ℓ_i = lse_i − x[i, y_i]   (0 where y_i is ignored)
+ *   ∂ℓ_i/∂x[i, c] = softmax(x_i)_c − [c = y_i]
+ * Only lse (N) is kept for the backward, never the (N, C) log-probabilities (for a language model's 10k-word
+ * softmax that is one pass and one (N, C) buffer instead of four). 'mean' divides by the non-ignored count; with
+ * every target ignored the loss is NaN and the gradient 0, as in the composed path.
+ */
+function fusedCrossEntropy(x: Tensor, target: Tensor, ignoreIndex: number, reduction: Reduction): Tensor {
+  const [N, C] = x.shape;
+  const be = backend();
+  const t = new Int32Array(N);
+  let count = 0;
+  for (let i = 0; i < N; i++) {
+    const y = target.data[i];
+    t[i] = y === ignoreIndex ? -1 : y;
+    if (y !== ignoreIndex) count++;
+  }
+  const lse = allocate(x.dtype, N) as FloatArray, rows = allocate(x.dtype, N) as FloatArray;
+  be.crossEntropyRows(x.data as FloatArray, t, N, C, lse, rows);
+  let out: Tensor;
+  if (reduction === 'none') out = new Tensor(rows, [N]);
+  else {
+    let s = 0;
+    for (let i = 0; i < N; i++) s += rows[i];
+    out = new Tensor(allocate(x.dtype, 1), []);
+    out.data[0] = reduction === 'sum' ? s : count === 0 ? NaN : s / count;
+  }
+  return record('crossEntropy', out, [x], (g) => {
+    const scale = allocate(x.dtype, N) as FloatArray;
+    for (let i = 0; i < N; i++) {
+      if (t[i] < 0) continue;
+      scale[i] = reduction === 'none' ? g.data[i] : reduction === 'sum' ? g.data[0] : g.data[0] / count;
+    }
+    const gx = new Tensor(empty(x.dtype, N * C), x.shape);
+    be.crossEntropyRowsBackward(x.data as FloatArray, t, lse, scale, gx.data as FloatArray, N, C);
+    return [gx];
+  });
 }
 
 // ---------- elementwise losses ----------

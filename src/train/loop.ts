@@ -49,7 +49,7 @@ const COMMON_FLAGS: [keyof TrainOptions, string][] = [
 ];
 
 /** Settings from a saved config.json: each must have the default's type; missing ones (older runs) take the default. */
-function checkSavedConfig<C extends object>(saved: Record<string, unknown>, defaults: C, file: string): C {
+export function checkSavedConfig<C extends object>(saved: Record<string, unknown>, defaults: C, file: string): C {
   const out: Record<string, unknown> = { ...saved };
   for (const [k, d] of Object.entries(defaults)) {
     if (!(k in saved)) { out[k] = structuredClone(d); continue; }

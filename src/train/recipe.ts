@@ -1,6 +1,7 @@
 // What `deepten train <model>` needs from a model: its description, and a train function that reads the
 // common options (the CLI only overrides a recipe's defaults; the defaults reach the README's number).
 import type { Summary } from './run.ts';
+import type { LoadedLanguageModel } from '../models/lm.ts';
 
 export interface TrainOptions {
   epochs?: number;
@@ -28,6 +29,8 @@ export interface EvalOptions {
   dataset?: string;
   /** Generative models: how many images to generate and judge (default 10,000). */
   samples?: number;
+  /** Language models: evaluate on this text file instead of the dataset's test split. */
+  text?: string;
 }
 
 /** A model deepten trains (or will): its name, its classic task and the published result its recipe aims for. */
@@ -43,4 +46,10 @@ export interface Recipe extends ModelInfo {
   generative?: boolean;
   train(opts: TrainOptions): Promise<Summary>;
   evaluate(opts: EvalOptions): Promise<Record<string, number>>;
+  /**
+   * Language models only: the trained model with its tokenizer, from a weights file or run directory, for
+   * `deepten sample` (which finds the recipe by the run's model name and calls this). A recipe that has it makes
+   * its model samplable; models/generate.ts does the rest.
+   */
+  languageModel?(opts: { checkpoint: string; dataDir?: string }): Promise<LoadedLanguageModel>;
 }

@@ -148,7 +148,7 @@ test('params-vs-accuracy --quick: parameter counts, accuracy per epoch, time and
 });
 
 test('the experiments are registered; bad flags are usage errors before any training', async () => {
-  assert.deepEqual(Object.keys(experiments).sort(), ['gcn-scaling', 'params-vs-accuracy', 'resnet-degradation', 'vanishing-gradients']);
+  assert.deepEqual(Object.keys(experiments).sort(), ['gcn-scaling', 'lstm-init', 'lstm-vs-rnn', 'params-vs-accuracy', 'resnet-degradation', 'vanishing-gradients']);
   for (const e of Object.values(experiments)) {
     const help = formatFlags(e.flags);
     for (const f of ['--out', '--quick', '--data-dir', '--seed']) assert.ok(help.includes(f), f);
@@ -162,6 +162,11 @@ test('the experiments are registered; bad flags are usage errors before any trai
       ['vanishing-gradients', ['--sigmoid-init', 'he'], /--sigmoid-init must be xavier or default/],
       ['vanishing-gradients', ['--layers', '1'], /--layers must be at least 2/],
       ['params-vs-accuracy', ['--epochs', '0'], /--epochs must be a positive integer/],
+      ['lstm-vs-rnn', ['--lengths', '1,20'], /--lengths: each length must be an integer ≥ 2, got 1/],
+      ['lstm-vs-rnn', ['--lengths', 'ten'], /--lengths expects numbers separated by commas/],
+      ['lstm-vs-rnn', ['--hidden', '0'], /--hidden must be a positive integer, got 0/],
+      ['lstm-init', ['--length', '1.5'], /--length must be an integer ≥ 2, got 1.5/],
+      ['lstm-init', ['--lr', '-1'], /--lr must be > 0, got -1/],
       ['params-vs-accuracy', ['--train-size', '8', '--batch-size', '16'], /8 training examples make no batch of 16/],
     ];
     for (const [name, argv, re] of cases) {
@@ -170,5 +175,44 @@ test('the experiments are registered; bad flags are usage errors before any trai
       await assert.rejects(e.run(flags), re, `${name} ${argv.join(' ')}`);
     }
     assert.throws(() => parseArgs(['--epochs', 'two'], experiments['params-vs-accuracy'].flags), /--epochs must be a number/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('lstm-vs-rnn --quick: three cells at one parameter budget per length, MSE curves, ‖∂L/∂h_t‖ at init', async () => {
+  const { results, table, dir } = await runQuick('lstm-vs-rnn', 3);
+  try {
+    assert.deepEqual(results.config.lengths, [10, 20]);
+    assert.equal(results.runs.length, 6);
+    const params = results.runs.filter((r: any) => r.T === 10).map((r: any) => r.parameters);
+    // one budget: every cell as near the LSTM's parameter count as a whole hidden size allows (10% at --quick's 8 units)
+    for (const p of params) assert.ok(Math.abs(p - params[0]) / params[0] < 0.1, `parameters ${params}`);
+    for (const r of results.runs) {
+      assert.equal(r.curve[0].step, 0);
+      assert.equal(r.curve.at(-1).step, 40);
+      assert.ok(r.curve.every((p: any) => Number.isFinite(p.mse) && p.mse > 0));
+      assert.equal(r.finalMse, r.curve.at(-1).mse);
+    }
+    // the vanishing gradient at initialisation: the gradient reaching t = 1 is a smaller share of the last step's
+    // for the tanh RNN than for the LSTM (whose forget gate starts at σ(1))
+    const g = results.gradNormsAtInit;
+    assert.equal(g.T, 20);
+    for (const c of ['lstm', 'gru', 'rnn']) assert.equal(g[c].length, 20);
+    assert.ok(g.rnn[0] / g.rnn[19] < g.lstm[0] / g.lstm[19], `first/last: rnn ${g.rnn[0] / g.rnn[19]}, lstm ${g.lstm[0] / g.lstm[19]}`);
+    assert.match(table, /claim not tested: no sequence length ≥ 100/);
+    assert.equal(results.claim.held, false);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('lstm-init --quick: four initialisations of one LSTM, their curves and gradient ratios', async () => {
+  const { results, table, dir } = await runQuick('lstm-init', 4);
+  try {
+    assert.deepEqual(results.variants.map((v: any) => [v.forgetBias, v.initScale]), [[1, 0.1], [1, 1], [0, 0.1], [0, 1]]);
+    for (const v of results.variants) {
+      assert.equal(v.gradNormsAtInit.length, 20);
+      assert.ok(v.gradRatio > 0 && Number.isFinite(v.finalMse));
+    }
+    // at the same small weights, forget bias 1 lets more gradient reach t = 1 than bias 0
+    assert.ok(results.variants[0].gradRatio > results.variants[2].gradRatio);
+    assert.match(table, /forget bias 0, U\(±0\.1\)/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });

@@ -1,6 +1,6 @@
 // nn: Module bookkeeping, state dicts, init statistics, and every layer against PyTorch (weights loaded through
 // loadStateDict; outputs, input gradients and parameter gradients compared), plus float64 gradchecks of the
-// hand-written linear and LSTM backward passes.
+// hand-written linear backward pass. (The recurrent layers: test/nn/rnn.test.ts.)
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -394,61 +394,6 @@ describe('Linear', () => {
     assert.throws(() => l.forward(zeros([2, 3], { dtype: 'float64' })), /linear: dtype mismatch \(float64 input, float32 weight/);
     assert.throws(() => l.forward(zeros([2, 3], { dtype: 'int32' })), /linear: expected float tensors, got int32/);
     assert.throws(() => new nn.Linear(0, 2), /Linear: inFeatures must be a positive integer, got 0/);
-  });
-});
-
-describe('LSTM', () => {
-  test('gradcheck of the fused recurrence (float64), forward and reverse, with and without bias', () => {
-    for (const reverse of [false, true]) {
-      gradcheck((gx, w, h, c, b) => nn.lstmRecurrence(gx, w, b, h, c, reverse),
-        [randd([4, 2, 12], 1), randd([12, 3], 2, [-0.5, 0.5]), randd([2, 3], 3), randd([2, 3], 4), randd([12], 5)], { name: `lstmRecurrence reverse=${reverse}` });
-    }
-    gradcheck((gx, w, h, c) => nn.lstmRecurrence(gx, w, null, h, c), [randd([1, 3, 8], 6), randd([8, 2], 7), randd([3, 2], 8), randd([3, 2], 9)], { name: 'lstmRecurrence T=1' });
-  });
-
-  test('gradcheck of a 2-layer bidirectional module wrt input, state and every parameter (float64)', () => {
-    const lstm = new nn.LSTM(2, 2, { numLayers: 2, bidirectional: true, batchFirst: true, dtype: 'float64', generator: new Generator(3) });
-    const x = randd([2, 3, 2], 10), h = randd([4, 2, 2], 11), c = randd([4, 2, 2], 12);
-    gradcheck((x2, h2, c2) => {
-      const [out, [hn, cn]] = lstm.forward(x2, [h2, c2]);
-      return dt.cat([out.flatten(), hn.flatten(), cn.flatten()]);
-    }, [x, h, c, ...lstm.parameters()], { name: 'LSTM module' });
-  });
-
-  test('LSTMCell equals one step of a 1-layer LSTM with the same weights', () => {
-    const cell = new nn.LSTMCell(3, 4), lstm = new nn.LSTM(3, 4);
-    lstm.loadStateDict(new Map([...cell.stateDict()].map(([k, v]) => [`${k}_l0`, v])));
-    const x = randn([2, 3]), h = randn([2, 4]), c = randn([2, 4]);
-    const [h1, c1] = cell.forward(x, [h, c]);
-    const [out, [hn, cn]] = lstm.forward(x.unsqueeze(0), [h.unsqueeze(0), c.unsqueeze(0)]);
-    assertClose(h1, hn.squeeze(0), 'h', 1e-6, 1e-6);
-    assertClose(c1, cn.squeeze(0), 'c', 1e-6, 1e-6);
-    assertClose(h1, out.squeeze(0), 'output', 1e-6, 1e-6);
-    const [hu] = cell.forward(x.select(0, 1));
-    assert.deepEqual(hu.shape, [4]);
-  });
-
-  test('inter-layer dropout acts only in training, from the given generator', () => {
-    const make = () => new nn.LSTM(3, 8, { numLayers: 2, dropout: 0.5, generator: new Generator(1), dropoutGenerator: new Generator(5) });
-    const x = randn([4, 2, 3]);
-    const a = make(), b = make();
-    const evalOut = a.eval().forward(x)[0].toArray();
-    a.train();
-    const t1 = a.forward(x)[0].toArray();
-    assert.notDeepEqual(t1, evalOut);
-    assert.deepEqual(b.forward(x)[0].toArray(), t1, 'same dropout generator seed → same masks');
-  });
-
-  test('bad inputs', () => {
-    const lstm = new nn.LSTM(3, 4, { numLayers: 2 });
-    assert.throws(() => lstm.forward(zeros([5, 2, 4])), /LSTM: expected input size 3 in the last dim, got shape \[5, 2, 4\]/);
-    assert.throws(() => lstm.forward(zeros([3])), /LSTM: expected a 2-D \(unbatched\) or 3-D input, got shape \[3\]/);
-    assert.throws(() => lstm.forward(zeros([5, 2, 3]), [zeros([1, 2, 4]), zeros([1, 2, 4])]),
-      /LSTM: expected h0 and c0 of shape \[2, 2, 4\], got \[1, 2, 4\] and \[1, 2, 4\]/);
-    assert.throws(() => new nn.LSTM(3, 4, { dropout: 2 }), /LSTM: dropout must be in \[0, 1\], got 2/);
-    assert.throws(() => new nn.LSTMCell(3, 4).forward(zeros([2, 2])), /LSTMCell: expected input \(B, 3\) or \(3\), got shape \[2, 2\]/);
-    assert.throws(() => nn.lstmRecurrence(zeros([2, 1, 8]), zeros([8, 3]), null, zeros([1, 3]), zeros([1, 3])), /lstmRecurrence: gate sizes disagree/);
-    assert.throws(() => nn.lstmRecurrence(zeros([2, 1, 8]), zeros([8, 2]), null, zeros([2, 2]), zeros([1, 2])), /lstmRecurrence: h0 and c0 must be \(1, 2\)/);
   });
 });
 

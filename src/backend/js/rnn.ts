@@ -39,4 +39,57 @@ export const rnn: RnnKernels = {
       }
     }
   },
+
+  rnnCellForward(h, bias, B, H, relu) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < H; j++) {
+        const k = b * H + j;
+        const z = bias ? h[k] + bias[j] : h[k];
+        h[k] = relu ? (z > 0 ? z : 0) : Math.tanh(z);
+      }
+    }
+  },
+
+  rnnCellBackward(h, dhOut, dhRec, dz, B, H, relu) {
+    const n = B * H;
+    for (let k = 0; k < n; k++) {
+      const dh = dhRec ? dhOut[k] + dhRec[k] : dhOut[k];
+      dz[k] = relu ? (h[k] > 0 ? dh : 0) : dh * (1 - h[k] * h[k]);
+    }
+  },
+
+  gruCellForward(gx, gh, bias, hPrev, h, B, H) {
+    const H3 = 3 * H;
+    for (let b = 0; b < B; b++) {
+      const r0 = b * H3;
+      for (let j = 0; j < H; j++) {
+        const br = bias ? bias[j] : 0, bz = bias ? bias[H + j] : 0, bn = bias ? bias[2 * H + j] : 0;
+        const r = sigmoid(gx[r0 + j] + gh[r0 + j] + br);
+        const z = sigmoid(gx[r0 + H + j] + gh[r0 + H + j] + bz);
+        const m = gh[r0 + 2 * H + j] + bn;
+        const n = Math.tanh(gx[r0 + 2 * H + j] + r * m);
+        gx[r0 + j] = r; gx[r0 + H + j] = z; gx[r0 + 2 * H + j] = n; gh[r0 + 2 * H + j] = m;
+        const k = b * H + j;
+        h[k] = (1 - z) * n + z * hPrev[k];
+      }
+    }
+  },
+
+  gruCellBackward(gates, gh, hPrev, dhOut, dhRec, dGx, dGh, dhPrev, B, H) {
+    const H3 = 3 * H;
+    for (let b = 0; b < B; b++) {
+      const r0 = b * H3;
+      for (let j = 0; j < H; j++) {
+        const k = b * H + j;
+        const r = gates[r0 + j], z = gates[r0 + H + j], n = gates[r0 + 2 * H + j], m = gh[r0 + 2 * H + j];
+        const dh = dhRec ? dhOut[k] + dhRec[k] : dhOut[k];
+        const dn = dh * (1 - z) * (1 - n * n);
+        const dz = dh * (hPrev[k] - n) * z * (1 - z);
+        const dr = dn * m * r * (1 - r);
+        dGx[r0 + j] = dr; dGx[r0 + H + j] = dz; dGx[r0 + 2 * H + j] = dn;
+        dGh[r0 + j] = dr; dGh[r0 + H + j] = dz; dGh[r0 + 2 * H + j] = dn * r;
+        dhPrev[k] = dh * z;
+      }
+    }
+  },
 };
