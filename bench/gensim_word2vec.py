@@ -35,7 +35,12 @@ def main():
     t0, c0 = time.perf_counter(), time.process_time()
     model.build_vocab(**source)
     t1, c1 = time.perf_counter(), time.process_time()
-    model.train(total_examples=model.corpus_count, total_words=model.corpus_total_words, epochs=cfg['epochs'], **source)
+    if cfg['mode'] == 'file':
+        # the learning rate must decay by words: corpus_file mode counts lines as examples, and a text8-style corpus
+        # is one line, so with total_examples (= 1) it would drop to min_alpha after the first 10,000 words
+        model.train(total_words=model.corpus_total_words, epochs=cfg['epochs'], **source)
+    else:
+        model.train(total_examples=model.corpus_count, total_words=model.corpus_total_words, epochs=cfg['epochs'], **source)
     t2, c2 = time.perf_counter(), time.process_time()
     model.wv.save_word2vec_format(cfg['out'], binary=True)
     out = {'vocab_seconds': t1 - t0, 'train_seconds': t2 - t1, 'train_cpu_seconds': c2 - c1,
