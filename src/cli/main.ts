@@ -1,7 +1,6 @@
 // `deepten <command>`: list, info, train, eval, experiment, play.
 import { parseArgs, formatFlags, UsageError, type FlagSpec } from './args.ts';
-import { catalog } from '../train/catalog.ts';
-import { recipes } from '../train/recipes/index.ts';
+import { recipes, models } from '../train/recipes/index.ts';
 import { backend, setBackend } from '../backend/index.ts';
 
 const common: Record<string, FlagSpec> = {
@@ -19,6 +18,9 @@ const trainFlags: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'run directory (default runs/<model>/<timestamp>)' },
   'data-dir': { type: 'string', help: 'dataset directory (else $DEEPTEN_DATA, then ~/.cache/deepten)' },
   resume: { type: 'string', help: 'continue the run in this directory from its last checkpoint' },
+  overwrite: { type: 'boolean', help: 'replace the run already in --out' },
+  'checkpoint-every': { type: 'number', help: 'also checkpoint every N steps (default: epoch ends, every 10 minutes, signals)' },
+  'checkpoint-minutes': { type: 'number', help: 'checkpoint at least every M minutes (default 10)' },
   dataset: { type: 'string', help: 'dataset, for models that train on several' },
   set: { type: 'string', help: 'recipe overrides, comma-separated key=value' },
 };
@@ -67,11 +69,11 @@ function parseSet(s: unknown): Record<string, string> | undefined {
 }
 
 function recipeFor(name: string | undefined, cmd: string) {
-  if (!name) throw new UsageError(`${cmd}: which model? one of ${catalog.map((c) => c.name).join(', ')}`);
+  if (!name) throw new UsageError(`${cmd}: which model? one of ${Object.keys(recipes).join(', ')}`);
   const r = recipes[name];
   if (!r) {
-    const known = catalog.find((c) => c.name === name);
-    throw new UsageError(known ? `${cmd}: ${name} has no training recipe yet` : `${cmd}: unknown model '${name}'; one of ${catalog.map((c) => c.name).join(', ')}`);
+    const known = models().find((c) => c.name === name);
+    throw new UsageError(known ? `${cmd}: ${name} has no training recipe yet` : `${cmd}: unknown model '${name}'; one of ${Object.keys(recipes).join(', ')}`);
   }
   return r;
 }
@@ -83,8 +85,8 @@ async function run(argv: string[]): Promise<number> {
     case 'list': {
       const { flags } = parseArgs(rest, common);
       if (flags.help) { out('usage: deepten list\n\nPrints each model, its task, its reference result, and whether it has a recipe.'); return 0; }
-      for (const c of catalog) {
-        out(`${c.name.padEnd(12)}${c.title}\n${''.padEnd(12)}task: ${c.task}\n${''.padEnd(12)}reference: ${c.reference}${recipes[c.name] ? '' : '\n            (no recipe yet)'}`);
+      for (const c of models()) {
+        out(`${c.name.padEnd(12)}${c.title}${c.status === 'planned' ? '  (planned: no recipe yet)' : ''}\n${''.padEnd(12)}task: ${c.task}\n${''.padEnd(12)}reference: ${c.reference}`);
       }
       return 0;
     }
@@ -106,6 +108,8 @@ async function run(argv: string[]): Promise<number> {
         batchSize: flags['batch-size'] as number | undefined, lr: flags.lr as number | undefined,
         seed: flags.seed as number | undefined, out: flags.out as string | undefined, dataDir: flags['data-dir'] as string | undefined,
         resume: flags.resume as string | undefined, dataset: flags.dataset as string | undefined, set: parseSet(flags.set),
+        overwrite: flags.overwrite === true ? true : undefined,
+        checkpointEvery: flags['checkpoint-every'] as number | undefined, checkpointMinutes: flags['checkpoint-minutes'] as number | undefined,
       });
       out(JSON.stringify(summary));
       return summary.interrupted ? 130 : 0; // 128 + SIGINT, as a shell reports an interrupted command

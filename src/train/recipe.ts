@@ -11,6 +11,12 @@ export interface TrainOptions {
   out?: string;
   dataDir?: string;
   resume?: string;
+  /** Replace the run already in `out`. */
+  overwrite?: boolean;
+  /** Checkpoint every this many steps (0 = only at epoch ends, on signals and at the end) … */
+  checkpointEvery?: number;
+  /** … and at least every this many minutes (default 10). */
+  checkpointMinutes?: number;
   dataset?: string;
   /** Recipe-specific overrides, from --set key=value. */
   set?: Record<string, string>;
@@ -22,11 +28,15 @@ export interface EvalOptions {
   dataset?: string;
 }
 
-export interface Recipe {
+/** A model deepten trains (or will): its name, its classic task and the published result its recipe aims for. */
+export interface ModelInfo {
   name: string;
   title: string;
   task: string;
   reference: string;
+}
+
+export interface Recipe extends ModelInfo {
   train(opts: TrainOptions): Promise<Summary>;
   evaluate(opts: EvalOptions): Promise<Record<string, number>>;
 }
