@@ -1,4 +1,4 @@
-// `deepten <command>`: list, info, train, eval, experiment, play.
+// `deepten <command>`: list, info, train, eval, experiment, play, similar, analogy.
 import { parseArgs, formatFlags, UsageError, type FlagSpec } from './args.ts';
 import { recipes, models } from '../train/recipes/index.ts';
 import { backend, setBackend } from '../backend/index.ts';
@@ -23,6 +23,7 @@ const trainFlags: Record<string, FlagSpec> = {
   'checkpoint-minutes': { type: 'number', help: 'checkpoint at least every M minutes (default 10)' },
   dataset: { type: 'string', help: 'dataset, for models that train on several' },
   set: { type: 'string', help: 'recipe overrides, comma-separated key=value' },
+  threads: { type: 'number', help: 'threads of the native backend (default: DEEPTEN_THREADS, else every core)' },
 };
 
 const evalFlags: Record<string, FlagSpec> = {
@@ -43,6 +44,8 @@ commands:
   eval <model> --checkpoint PATH
   experiment <name>         reproduce one of the article's claims (deepten experiment --help)
   play dqn --checkpoint PATH
+  similar VECTORS WORD      the words nearest to WORD in trained word vectors (-n 10)
+  analogy VECTORS A B C     A is to B as C is to ? (word vectors, 3CosAdd)
 
 Run 'deepten <command> --help' for a command's options.`;
 
@@ -55,6 +58,15 @@ function selectBackend(flags: Record<string, unknown>): void {
   if (b === undefined) return;
   if (b !== 'js' && b !== 'native') throw new UsageError(`--backend must be js or native, got '${b}'`);
   setBackend(b);
+}
+
+/** --threads N: the native backend's thread count for this process (the TypeScript backend runs one thread). */
+function selectThreads(flags: Record<string, unknown>): void {
+  const t = flags.threads;
+  if (t === undefined) return;
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > 256) throw new UsageError(`--threads must be an integer in [1, 256], got ${t}`);
+  const b = backend() as ReturnType<typeof backend> & { setThreads?: (n: number) => void };
+  b.setThreads?.(t);
 }
 
 function parseSet(s: unknown): Record<string, string> | undefined {
@@ -102,6 +114,7 @@ async function run(argv: string[]): Promise<number> {
       const { positionals, flags } = parseArgs(rest, trainFlags);
       if (flags.help) { out(`usage: deepten train <model> [options]\n\nmodels: ${Object.keys(recipes).join(', ')}\n\n${formatFlags(trainFlags)}`); return 0; }
       selectBackend(flags);
+      selectThreads(flags);
       const r = recipeFor(positionals[0], 'train');
       const summary = await r.train({
         epochs: flags.epochs as number | undefined, maxSteps: flags['max-steps'] as number | undefined,
@@ -142,6 +155,14 @@ async function run(argv: string[]): Promise<number> {
     case 'play': {
       const { play } = await import('./play.ts');
       return play(rest);
+    }
+    case 'similar': {
+      const { similar } = await import('./vectors.ts');
+      return similar(rest);
+    }
+    case 'analogy': {
+      const { analogy } = await import('./vectors.ts');
+      return analogy(rest);
     }
     default:
       throw new UsageError(`unknown command '${cmd}'\n\n${usage}`);

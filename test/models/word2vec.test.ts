@@ -142,7 +142,7 @@ for (const arch of ['skipgram', 'cbow'] as const) {
       const m = Word2Vec.fromCorpus(corpus, cfg);
       const data = m.encode(corpus);
       const before = clusterPurity(m, 5);
-      let last = { loss: 0, terms: 0 };
+      let last = { words: 0, kept: 0, loss: 0, terms: 0 };
       const losses: number[] = [];
       for (let e = 0; e < cfg.epochs; e++) {
         last = m.trainSentences(data, e, 0, data.sentenceStarts.length - 1, 1);
