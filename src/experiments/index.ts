@@ -4,6 +4,8 @@ import { vanishingGradients } from './vanishing-gradients.ts';
 import { resnetDegradation } from './resnet-degradation.ts';
 import { paramsVsAccuracy } from './params-vs-accuracy.ts';
 import { gcnScaling } from './gcn-scaling.ts';
+import { word2vecWindow } from './word2vec-window.ts';
+import { word2vecMap } from './word2vec-map.ts';
 
 export interface Experiment {
   summary: string;
@@ -15,5 +17,7 @@ export const experiments: Record<string, Experiment> = {
   'vanishing-gradients': vanishingGradients,
   'resnet-degradation': resnetDegradation,
   'params-vs-accuracy': paramsVsAccuracy,
+  'word2vec-window': word2vecWindow,
+  'word2vec-map': word2vecMap,
   'gcn-scaling': gcnScaling,
 };
