@@ -150,12 +150,12 @@ export const word2vecMap: Experiment = {
       const set: Record<string, string> = { config, vectorFormats: 'bin' };
       let dataset: string | undefined;
       if (quick) {
-        // 2 MB of the corpus, small vectors
+        // 500 kB of the corpus, small vectors
         dataset = join(dir, 'quick-corpus.txt');
-        corpusPrefix(corpusPath('english_corpus', dataDir), dataset, 2_000_000);
+        corpusPrefix(corpusPath('english_corpus', dataDir), dataset, 500_000);
         Object.assign(set, { dim: '24', negative: '3', minCount: '3' });
       }
-      const s = await word2vec.train({ out: join(dir, 'model'), overwrite: true, dataDir, seed: Number(flags.seed ?? 1), set, dataset, epochs: quick ? 2 : undefined });
+      const s = await word2vec.train({ out: join(dir, 'model'), overwrite: true, dataDir, seed: Number(flags.seed ?? 1), set, dataset, epochs: quick ? 1 : undefined });
       if (s.interrupted) throw new UsageError(`${NAME}: interrupted while training`);
       wv = loadWordVectors(join(dir, 'model'));
       source = `word2vec ${config} (${join(dir, 'model')})`;
@@ -176,8 +176,9 @@ export const word2vecMap: Experiment = {
       rows.push([panel.title, pairs.length, agreement.toFixed(3), baseline.toFixed(3)]);
       return { panel: panel.title, pairs: pairs.map(([a, b]) => [wv.words[a], wv.words[b]]), offsetCosine: agreement, randomPairsCosine: baseline };
     });
-    writePng(join(dir, `${NAME}.png`), canvas.width, canvas.height, canvas.toRgb(), 3);
+    const plot = join(dir, `${NAME}.png`);
+    writePng(plot, canvas.width, canvas.height, canvas.toRgb(), 3);
     const table = formatTable(['panel', 'pairs', 'mean cos(offsets)', 'random pairs'], rows);
-    report(dir, table, { backend: backend().name, vectors: source, quick, results });
+    report(dir, table, { experiment: NAME, backend: backend().name, seed: Number(flags.seed ?? 1), quick, vectors: source, plot, results });
   },
 };

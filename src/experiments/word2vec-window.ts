@@ -39,7 +39,7 @@ export const word2vecWindow: Experiment = {
     ...commonFlags,
     windows: { type: 'string', help: 'windows to train, comma-separated (default 2,5,10)' },
     config: { type: 'string', help: 'the recipe\'s named config: skipgram or cbow (default skipgram)' },
-    epochs: { type: 'number', help: 'epochs per model (default: the config\'s; --quick 2)' },
+    epochs: { type: 'number', help: 'epochs per model (default: the config\'s; --quick 1)' },
     threads: { type: 'number', help: 'Hogwild threads (default: the backend\'s)' },
   },
   async run(flags: Flags) {
@@ -54,13 +54,13 @@ export const word2vecWindow: Experiment = {
     if (flags.threads !== undefined) set.threads = String(requirePositiveInt('threads', flags.threads as number));
     let dataset = 'english_corpus';
     if (quick) {
-      // 2 MB of the corpus, small vectors: seconds, even on the TypeScript backend
+      // 500 kB of the corpus, small vectors, one epoch: seconds, even on the TypeScript backend
       dataset = join(dir, 'quick-corpus.txt');
       mkdirSync(dir, { recursive: true });
-      corpusPrefix(corpusPath('english_corpus', dataDir), dataset, 2_000_000);
-      Object.assign(set, { dim: '32', minCount: '3', negative: '3' });
+      corpusPrefix(corpusPath('english_corpus', dataDir), dataset, 500_000);
+      Object.assign(set, { dim: '24', minCount: '3', negative: '3' });
     }
-    const epochs = flags.epochs !== undefined || quick ? num(flags, 'epochs', 0, 2) : undefined;
+    const epochs = flags.epochs !== undefined || quick ? num(flags, 'epochs', 0, 1) : undefined;
     const results: WindowResult[] = [];
     for (const w of windows) {
       const s = await word2vec.train({ out: join(dir, `window-${w}`), overwrite: true, dataDir, dataset, seed, epochs, set: { ...set, window: String(w) } });
@@ -74,7 +74,8 @@ export const word2vecWindow: Experiment = {
     const table = formatTable(['window', 'semantic', 'syntactic', 'total', 'answerable', 'words/s', 'seconds'],
       results.map((r) => [r.window, pct(r.semantic), pct(r.syntactic), pct(r.total), r.answerable, Math.round(r.wordsPerSecond), r.seconds.toFixed(0)]));
     const x = results.map((r) => r.window);
-    writePanels(join(dir, `${NAME}.png`), [{
+    const plot = join(dir, `${NAME}.png`);
+    writePanels(plot, [{
       series: [
         { name: 'semantic', x, y: results.map((r) => 100 * r.semantic) },
         { name: 'syntactic', x, y: results.map((r) => 100 * r.syntactic) },
@@ -82,6 +83,6 @@ export const word2vecWindow: Experiment = {
       ],
       opts: { title: `word2vec ${config}: analogy accuracy vs window`, xLabel: 'window (words on each side)', yLabel: 'accuracy (%)', width: 640, height: 420 },
     }]);
-    report(dir, table, { backend: backend().name, config, quick, dataset, seed, epochs: epochs ?? 'config default', results });
+    report(dir, table, { experiment: NAME, backend: backend().name, seed, quick, config, dataset, epochs: epochs ?? 'config default', plot, results });
   },
 };

@@ -34,9 +34,11 @@ export interface Word2VecRecipeConfig extends Word2VecConfig {
   evalWords: number;
   /** Vector files written at the end, '/'-separated: bin (the C tool's binary), txt, safetensors. */
   vectorFormats: string;
+  /** Stop after this many chunks (0: train every epoch); the learning-rate schedule still spans all epochs. */
+  maxSteps: number;
 }
 
-const common = { dataset: 'english_corpus', threads: 0, chunkWords: 200_000, maxSentenceLength: 10_000, evalWords: 30_000, vectorFormats: 'bin' };
+const common = { dataset: 'english_corpus', threads: 0, chunkWords: 200_000, maxSentenceLength: 10_000, evalWords: 30_000, vectorFormats: 'bin', maxSteps: 0 };
 
 export const word2vecConfigs: Record<'skipgram' | 'cbow', Word2VecRecipeConfig> = {
   skipgram: { ...skipgramConfig, config: 'skipgram', ...common },
@@ -88,7 +90,7 @@ function checkRecipe(cfg: Word2VecRecipeConfig): void {
     const v = cfg[k] as number;
     if (!Number.isInteger(v) || v < min) throw new Error(`word2vec: ${k} must be an integer ≥ ${min}, got ${v}`);
   };
-  int('threads', 0); int('chunkWords', 1); int('maxSentenceLength', 1); int('evalWords', 1);
+  int('threads', 0); int('chunkWords', 1); int('maxSentenceLength', 1); int('evalWords', 1); int('maxSteps', 0);
   if (cfg.threads > 256) throw new Error(`word2vec: threads must be at most 256, got ${cfg.threads}`);
   for (const f of cfg.vectorFormats.split('/').filter(Boolean)) {
     if (!FORMATS[f]) throw new Error(`word2vec: vectorFormats: unknown format '${f}'; use bin, txt or safetensors, separated by '/'`);
@@ -134,9 +136,10 @@ async function trainWord2Vec(opts: TrainOptions): Promise<Summary> {
       `${data.ids.length} of the corpus's words kept, ${cfg.epochs} epochs of ${perEpoch} chunks, ${threads} thread${threads > 1 ? 's' : ''}\n`);
     let trainSeconds = 0, trainWords = 0;
     let report: AnalogyReport | null = null;
+    const totalSteps = cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, cfg.epochs * perEpoch) : cfg.epochs * perEpoch;
     const result = await tr.loop({
       parts: { model },
-      totalSteps: cfg.epochs * perEpoch,
+      totalSteps,
       stepsPerEpoch: perEpoch,
       logEvery: 10,
       unit: 'words',
@@ -151,7 +154,7 @@ async function trainWord2Vec(opts: TrainOptions): Promise<Summary> {
         const lr = cfg.lr * Math.max(1e-4, 1 - progress);
         return { loss: st.loss / Math.max(1, st.terms), examples: st.words, lr, metrics: { kept: st.kept / Math.max(1, st.words) } };
       },
-      evalEvery: cfg.epochs * perEpoch,
+      evalEvery: totalSteps,
       evaluate: (): Record<string, number> => {
         if (!analogies) return {};
         const wv = new WordVectors(model.vocab.words, model.inputVectors.data as Float32Array, cfg.dim, 'the trained model');
