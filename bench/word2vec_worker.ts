@@ -7,7 +7,7 @@ import { readWordCorpus } from '../src/data/word-corpus.ts';
 import { Word2Vec } from '../src/models/word2vec.ts';
 import { word2vecConfigs, chunkSentences } from '../src/train/recipes/word2vec.ts';
 import { writeVectors } from '../src/io/word2vec.ts';
-import { backend } from '../src/backend/index.ts';
+import { backendName } from '../src/backend/index.ts';
 
 const cfgIn = JSON.parse(process.argv[2]) as { corpus: string; out: string; config: 'skipgram' | 'cbow'; threads: number; epochs?: number; seed: number };
 const preset = word2vecConfigs[cfgIn.config];
@@ -34,5 +34,5 @@ const cpu = process.cpuUsage(cpu0);
 writeVectors(cfgIn.out, { words: model.vocab.words, vectors: model.inputVectors.data as Float32Array, dim: cfg.dim }, 'binary');
 process.stdout.write(JSON.stringify({
   vocab_seconds: vocabSeconds, train_seconds: trainSeconds, train_cpu_seconds: (cpu.user + cpu.system) / 1e6,
-  raw_words: corpus.tokens.length, vocab_size: model.numWords, trained_words: words, kept_words: kept, backend: backend().name,
+  raw_words: corpus.tokens.length, vocab_size: model.numWords, trained_words: words, kept_words: kept, backend: backendName(),
 }) + '\n');

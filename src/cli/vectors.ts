@@ -1,7 +1,7 @@
 // `deepten similar VECTORS WORD [-n 10]` and `deepten analogy VECTORS A B C [-n 5]`: queries on trained word vectors
 // (a vectors file in the C tool's text or binary format or safetensors, or a word2vec run directory). A word outside
 // the vocabulary is reported as such: word2vec has no vector for a word it never saw, the model's stated weakness.
-import { parseArgs, formatFlags, UsageError, type FlagSpec } from './args.ts';
+import { parseArgs, formatFlags, UsageError, type FlagSpec } from '../util/flags.ts';
 import { loadWordVectors } from '../train/recipes/word2vec.ts';
 import { OutOfVocabularyError, type Neighbour, type WordVectors } from '../models/word-vectors.ts';
 
@@ -27,8 +27,9 @@ Example: deepten analogy runs/word2vec/<run> man king woman`,
 function parse(cmd: 'similar' | 'analogy', argv: string[]) {
   // -n N is the familiar short form
   const args = argv.map((a) => (a === '-n' ? '--n' : a));
-  const { positionals, flags: f } = parseArgs(args, flags);
-  const want = cmd === 'similar' ? 2 : 4;
+  const names = cmd === 'similar' ? ['vectors', 'word'] : ['vectors', 'a', 'b', 'c'];
+  const { positionals, flags: f } = parseArgs(args, flags, { command: cmd, positionals: names });
+  const want = names.length;
   if (f.help) return { help: true as const };
   if (positionals.length !== want) {
     throw new UsageError(`${cmd}: expected ${want === 2 ? 'VECTORS WORD' : 'VECTORS A B C'}, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}\n\n${usages[cmd]}\n\n${formatFlags(flags)}`);

@@ -5,7 +5,7 @@
 // arrow per pair. The parallelism is also measured in the full space: the mean cosine between the pairs' offset
 // vectors b − a, against the same for pairs drawn at random from the panel's words.
 import { join } from 'node:path';
-import { backend } from '../backend/index.ts';
+import { backendName } from '../backend/index.ts';
 import { word2vec, loadWordVectors, corpusPath } from '../train/recipes/word2vec.ts';
 import { corpusPrefix } from './word2vec-window.ts';
 import { loadAnalogies, type AnalogySection } from '../data/text.ts';
@@ -16,7 +16,7 @@ import { textWidth } from '../viz/font.ts';
 import { writePng } from '../viz/png.ts';
 import { SERIES_COLORS } from '../viz/plot.ts';
 import { Generator } from '../random.ts';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../util/flags.ts';
 import type { Experiment } from './index.ts';
 import { commonFlags, num, outDir, formatTable, report, requirePositiveInt, type Flags } from './common.ts';
 
@@ -179,6 +179,6 @@ export const word2vecMap: Experiment = {
     const plot = join(dir, `${NAME}.png`);
     writePng(plot, canvas.width, canvas.height, canvas.toRgb(), 3);
     const table = formatTable(['panel', 'pairs', 'mean cos(offsets)', 'random pairs'], rows);
-    report(dir, table, { experiment: NAME, backend: backend().name, seed: Number(flags.seed ?? 1), quick, vectors: source, plot, results });
+    report(dir, table, { experiment: NAME, backend: backendName(), seed: Number(flags.seed ?? 1), quick, vectors: source, plot, results });
   },
 };

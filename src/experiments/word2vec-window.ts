@@ -5,9 +5,9 @@
 // syntactic sections as compute-accuracy does.
 import { mkdirSync, openSync, readSync, closeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { backend } from '../backend/index.ts';
+import { backendName } from '../backend/index.ts';
 import { word2vec, corpusPath } from '../train/recipes/word2vec.ts';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../util/flags.ts';
 import type { Experiment } from './index.ts';
 import { commonFlags, num, numList, outDir, formatTable, pct, report, writePanels, requirePositiveInt, type Flags } from './common.ts';
 
@@ -83,6 +83,6 @@ export const word2vecWindow: Experiment = {
       ],
       opts: { title: `word2vec ${config}: analogy accuracy vs window`, xLabel: 'window (words on each side)', yLabel: 'accuracy (%)', width: 640, height: 420 },
     }]);
-    report(dir, table, { experiment: NAME, backend: backend().name, seed, quick, config, dataset, epochs: epochs ?? 'config default', plot, results });
+    report(dir, table, { experiment: NAME, backend: backendName(), seed, quick, config, dataset, epochs: epochs ?? 'config default', plot, results });
   },
 };

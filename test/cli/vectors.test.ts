@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { similar, analogy } from '../../src/cli/vectors.ts';
 import { main } from '../../src/cli/main.ts';
-import { UsageError } from '../../src/cli/args.ts';
+import { UsageError } from '../../src/util/flags.ts';
 import { OutOfVocabularyError } from '../../src/models/word-vectors.ts';
 
 const fx = fileURLToPath(new URL('../fixtures/word2vec/', import.meta.url));

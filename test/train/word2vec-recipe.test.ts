@@ -103,7 +103,7 @@ test('word2vec recipe: bad input fails before a run directory is made', async ()
   await assert.rejects(word2vec.train({ out: join(dir, 'x'), dataset: corpus, dataDir, set: { config: 'glove' } }), /config must be skipgram or cbow/);
   await assert.rejects(word2vec.train({ out: join(dir, 'x'), dataset: corpus, dataDir, set: { vectorFormats: 'bin/xml' } }), /unknown format 'xml'/);
   await assert.rejects(word2vec.train({ out: join(dir, 'x'), dataset: corpus, dataDir, set: { negative: '0' } }), /one of negative sampling or hierarchical softmax/);
-  await assert.rejects(word2vec.train({ out: join(dir, 'x'), dataset: corpus, dataDir, set: { windw: '3' } }), /--set windw: no such setting/);
+  await assert.rejects(word2vec.train({ out: join(dir, 'x'), dataset: corpus, dataDir, set: { windw: '3' } }), /--set windw=3: no such setting/);
   assert.throws(() => corpusPath('nope'), /neither english_corpus, text8, nor a text file/);
 });
 
@@ -118,4 +118,13 @@ test('chunks of sentences: about chunkWords words each, every sentence once', ()
   assert.deepEqual(Array.from(chunkSentences(starts, 1000)), [0, 3, 6]);
   assert.deepEqual(Array.from(chunkSentences(starts, 1)), [0, 1, 2, 3, 4, 5, 6]);
   assert.deepEqual(Array.from(chunkSentences(starts, 1e9)), [0, 6]);
+});
+
+test('--threads reaches the recipe\'s threads setting; recipes without one refuse it', async () => {
+  const { dir, corpus, dataDir } = fixture();
+  const s = await word2vec.train({ out: join(dir, 't'), dataset: corpus, dataDir, epochs: 1, threads: 2, set: { ...tiny, threads: '0' } });
+  // the TypeScript backend always trains with one thread
+  assert.equal(s.threads, 2);
+  await assert.rejects(word2vec.train({ out: join(dir, 'u'), dataset: corpus, dataDir, threads: 999 }), /threads must be an integer in \[0, 256\]/);
+  await assert.rejects(recipes.mlp.train({ out: join(dir, 'v'), threads: 2 }), /--threads: this model's recipe has no 'threads' setting/);
 });

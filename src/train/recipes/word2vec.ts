@@ -6,7 +6,7 @@
 // analogy set as compute-accuracy does, and written in the C tool's binary format (vectors.bin, which gensim reads).
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { backend } from '../../backend/index.ts';
+import { backendInfo, backendName } from '../../backend/index.ts';
 import { Word2Vec, skipgramConfig, cbowConfig, checkConfig, type Word2VecConfig } from '../../models/word2vec.ts';
 import type { Word2VecCorpus } from '../../ops/word2vec.ts';
 import { WordVectors } from '../../models/word-vectors.ts';
@@ -126,8 +126,8 @@ async function trainWord2Vec(opts: TrainOptions): Promise<Summary> {
   const { cfg } = tr;
   const { corpus, model, data, analogies } = tr.data;
   try {
-    const threads = cfg.threads || backend().info().threads;
-    if (threads > 1 && backend().name === 'js') process.stderr.write('word2vec: the TypeScript backend trains with one thread\n');
+    const threads = cfg.threads || backendInfo().threads;
+    if (threads > 1 && backendName() === 'js') process.stderr.write('word2vec: the TypeScript backend trains with one thread\n');
     const chunks = chunkSentences(data.sentenceStarts, cfg.chunkWords);
     const perEpoch = chunks.length - 1;
     const key = vocabKey(model.vocab.words);
