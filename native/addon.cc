@@ -79,6 +79,30 @@ Span<int32_t> Args::i32(size_t i, size_t need) const {
   return {p, n};
 }
 
+Span<uint32_t> Args::u32(size_t i, size_t need) const {
+  size_t n;
+  napi_typedarray_type t;
+  uint32_t* p = static_cast<uint32_t*>(typed(i, napi_uint32_array, need, &n, &t));
+  if (t != napi_uint32_array) fail("argument " + std::to_string(i) + " must be a Uint32Array");
+  return {p, n};
+}
+
+Span<uint8_t> Args::u8(size_t i, size_t need) const {
+  size_t n;
+  napi_typedarray_type t;
+  uint8_t* p = static_cast<uint8_t*>(typed(i, napi_uint8_array, need, &n, &t));
+  if (t != napi_uint8_array) fail("argument " + std::to_string(i) + " must be a Uint8Array");
+  return {p, n};
+}
+
+Span<double> Args::f64(size_t i, size_t need) const {
+  size_t n;
+  napi_typedarray_type t;
+  double* p = static_cast<double*>(typed(i, napi_float64_array, need, &n, &t));
+  if (t != napi_float64_array) fail("argument " + std::to_string(i) + " must be a Float64Array");
+  return {p, n};
+}
+
 Span<uint32_t> Args::word(size_t i, size_t need, char* kind) const {
   size_t n;
   napi_typedarray_type t;
@@ -189,6 +213,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   dt::registerShape(env, exports);
   dt::registerRnn(env, exports);
   dt::registerAttention(env, exports);
+  dt::registerWord2Vec(env, exports);
   return exports;
 }
 

@@ -40,6 +40,9 @@ class Args {
   /** null/undefined gives {nullptr, 0}. */
   Span<float> f32OrNull(size_t i, size_t need) const;
   Span<int32_t> i32(size_t i, size_t need) const;
+  Span<uint32_t> u32(size_t i, size_t need) const;
+  Span<uint8_t> u8(size_t i, size_t need) const;
+  Span<double> f64(size_t i, size_t need) const;
   /** A Float32Array or Int32Array (both 4-byte elements); kind is 'f' or 'i'. */
   Span<uint32_t> word(size_t i, size_t need, char* kind) const;
   [[noreturn]] void fail(const std::string& what) const;
@@ -132,5 +135,6 @@ void registerOptim(napi_env env, napi_value exports);
 void registerShape(napi_env env, napi_value exports);
 void registerRnn(napi_env env, napi_value exports);
 void registerAttention(napi_env env, napi_value exports);
+void registerWord2Vec(napi_env env, napi_value exports);
 
 }  // namespace dt

@@ -14,6 +14,7 @@ import type { SparseKernels } from './kernels/sparse.ts';
 import type { OptimKernels } from './kernels/optim.ts';
 import type { RnnKernels } from './kernels/rnn.ts';
 import type { AttentionKernels } from './kernels/attention.ts';
+import type { Word2VecKernels } from './kernels/word2vec.ts';
 
 export interface BackendInfo {
   name: string;
@@ -24,7 +25,7 @@ export interface BackendInfo {
 
 export interface Backend
   extends ElementwiseKernels, ShapeKernels, ReduceKernels, MatmulKernels, ConvKernels, PoolKernels,
-  SoftmaxKernels, NormKernels, IndexKernels, SparseKernels, OptimKernels, RnnKernels, AttentionKernels {
+  SoftmaxKernels, NormKernels, IndexKernels, SparseKernels, OptimKernels, RnnKernels, AttentionKernels, Word2VecKernels {
   readonly name: 'js' | 'native';
   info(): BackendInfo;
 }
@@ -35,3 +36,4 @@ export type { MatmulParams } from './kernels/matmul.ts';
 export type { Conv2dParams } from './kernels/conv.ts';
 export type { Pool2dParams } from './kernels/pool.ts';
 export type { Csr } from './kernels/sparse.ts';
+export type { Word2VecTables, Word2VecCorpus, Word2VecParams, Word2VecStats } from './kernels/word2vec.ts';

@@ -68,6 +68,9 @@ export interface Addon {
   gruCellBackward(gates: F32, gh: F32, hPrev: F32, dhOut: F32, dhRec: F32 | null, dGx: F32, dGh: F32, dhPrev: F32, B: number, H: number): void;
   attentionSoftmax(s: F32, p: F32, bias: F32 | null, mask: F32 | I32 | null, padding: F32 | I32 | null, meta: I32, scale: number): void;
   attentionSoftmaxBackward(p: F32, gp: F32, keep: F32 | null, gs: F32, rows: number, S: number, scale: number): void;
+  word2vecTrain(inputVectors: F32, outputVectors: F32 | null, nodeVectors: F32 | null, ids: I32, sentenceStarts: I32,
+    keep: Uint32Array, noiseProb: Uint32Array, noiseAlias: I32, codeStart: I32, codes: Uint8Array, points: I32,
+    params: Float64Array, stats: Float64Array): void;
 }
 
 /** The native backend plus a thread-count control (for benchmarks; the default is every available core). */
@@ -124,6 +127,9 @@ const MAX_DIMS = 16; // native/strided.h kMaxDims
 // Scratch for shapes and strides: [nd, shape, then one row of nd per operand]; kernels run synchronously, so one
 // buffer serves every call.
 const meta = new Int32Array(1 + MAX_DIMS * 4);
+// word2vecTrain's parameter block and statistics (native/word2vec.cc lists the layout)
+const w2vParams = new Float64Array(13);
+const w2vStats = new Float64Array(4);
 
 /** Packs outShape and each operand shape right-aligned (leading 1s) to outShape's rank; false if too many axes. */
 function packBroadcast(outShape: Shape, shapes: Shape[]): boolean {
@@ -355,6 +361,16 @@ export function nativeBackend(addon: Addon): NativeBackend {
     attentionSoftmaxBackward(p, gp, keep, gs, rows, S, scale) {
       if (f32(p) && f32(gp) && f32n(keep) && f32(gs)) addon.attentionSoftmaxBackward(p, gp, keep, gs, rows, S, scale);
       else js.attentionSoftmaxBackward(p, gp, keep, gs, rows, S, scale);
+    },
+
+    word2vecTrain(inV, outV, nodeV, corpus, t, p, stats) {
+      if (!(f32(inV) && f32n(outV) && f32n(nodeV))) return js.word2vecTrain(inV, outV, nodeV, corpus, t, p, stats);
+      w2vParams[0] = p.sg ? 1 : 0; w2vParams[1] = p.dim; w2vParams[2] = p.window; w2vParams[3] = p.negative;
+      w2vParams[4] = p.hs ? 1 : 0; w2vParams[5] = p.lr; w2vParams[6] = p.minLr; w2vParams[7] = p.epochs; w2vParams[8] = p.epoch;
+      w2vParams[9] = p.first; w2vParams[10] = p.last; w2vParams[11] = p.seed; w2vParams[12] = p.threads;
+      addon.word2vecTrain(inV, outV, nodeV, corpus.ids, corpus.sentenceStarts, t.keep, t.noiseProb, t.noiseAlias,
+        t.codeStart, t.codes, t.points, w2vParams, w2vStats);
+      stats.words = w2vStats[0]; stats.kept = w2vStats[1]; stats.loss = w2vStats[2]; stats.terms = w2vStats[3];
     },
 
     copyStrided(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape) {

@@ -1,4 +1,4 @@
-// `deepten <command>`: list, info, train, eval, experiment, play, sample.
+// `deepten <command>`: list, info, train, eval, experiment, play, sample, similar, analogy.
 import { parseArgs, parseSettings, formatFlags, UsageError, type FlagSpec } from '../util/flags.ts';
 import { recipes, models } from '../train/recipes/index.ts';
 import { backendInfo, setBackend } from '../backend/index.ts';
@@ -23,6 +23,7 @@ const trainFlags: Record<string, FlagSpec> = {
   'checkpoint-minutes': { type: 'number', help: 'checkpoint at least every M minutes (default 10)' },
   dataset: { type: 'string', help: 'dataset, for models that train on several' },
   set: { type: 'string', help: 'recipe overrides, comma-separated key=value', repeatable: true },
+  threads: { type: 'number', help: 'threads, for recipes that have a threads setting (word2vec\'s Hogwild threads)' },
 };
 
 const evalFlags: Record<string, FlagSpec> = {
@@ -46,6 +47,8 @@ commands:
   experiment <name>         reproduce one of the article's claims (deepten experiment --help)
   play dqn --checkpoint PATH
   sample [model] --checkpoint PATH   text from a trained language model (deepten sample --help)
+  similar VECTORS WORD      the words nearest to WORD in trained word vectors (-n 10)
+  analogy VECTORS A B C     A is to B as C is to ? (word vectors, 3CosAdd)
 
 Run 'deepten <command> --help' for a command's options.`;
 
@@ -106,6 +109,7 @@ async function run(argv: string[]): Promise<number> {
         resume: flags.resume as string | undefined, dataset: flags.dataset as string | undefined, set: parseSet(flags.set),
         overwrite: flags.overwrite === true ? true : undefined,
         checkpointEvery: flags['checkpoint-every'] as number | undefined, checkpointMinutes: flags['checkpoint-minutes'] as number | undefined,
+        threads: flags.threads as number | undefined,
       });
       out(JSON.stringify(summary));
       // 128 + the signal's number, as a shell reports a command a signal stopped
@@ -146,6 +150,14 @@ async function run(argv: string[]): Promise<number> {
     case 'sample': {
       const { sample } = await import('./sample.ts');
       return sample(rest);
+    }
+    case 'similar': {
+      const { similar } = await import('./vectors.ts');
+      return similar(rest);
+    }
+    case 'analogy': {
+      const { analogy } = await import('./vectors.ts');
+      return analogy(rest);
     }
     default:
       throw new UsageError(`unknown command '${cmd}'\n\n${usage}`);

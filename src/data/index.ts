@@ -8,6 +8,7 @@ export {
   loadPtb, loadWordCorpus, encodeWordFile, wordsOf, loadTinyShakespeare, loadMulti30k, loadTextCorpus, readWords, loadAnalogies, parseAnalogies,
   type PtbData, type CharData, type SentencePair, type Multi30kData, type CorpusOptions, type AnalogySection,
 } from './text.ts';
+export { readWordCorpus, tokenizeText, WordTokenizer, type WordCorpus, type WordCorpusOptions } from './word-corpus.ts';
 export { DataLoader, type Dataset, type DataLoaderOptions, type LoaderState } from './loader.ts';
 export { normalize, randomCrop, hflip, randomHorizontalFlip, mapImages, type ImageShape } from './transforms.ts';
 export { cropParams, drawAugmentParams, augmentBatch, type AugmentSpec, type AugmentParams } from './transforms.ts';

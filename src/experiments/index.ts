@@ -6,6 +6,8 @@ import { paramsVsAccuracy } from './params-vs-accuracy.ts';
 import { gcnScaling } from './gcn-scaling.ts';
 import { lstmVsRnn } from './lstm-vs-rnn.ts';
 import { lstmInit } from './lstm-init.ts';
+import { word2vecWindow } from './word2vec-window.ts';
+import { word2vecMap } from './word2vec-map.ts';
 
 export interface Experiment {
   summary: string;
@@ -17,6 +19,8 @@ export const experiments: Record<string, Experiment> = {
   'vanishing-gradients': vanishingGradients,
   'resnet-degradation': resnetDegradation,
   'params-vs-accuracy': paramsVsAccuracy,
+  'word2vec-window': word2vecWindow,
+  'word2vec-map': word2vecMap,
   'gcn-scaling': gcnScaling,
   'lstm-vs-rnn': lstmVsRnn,
   'lstm-init': lstmInit,

@@ -45,7 +45,7 @@ export interface RunSpec<C extends object, D> {
 }
 
 const COMMON_FLAGS: [keyof TrainOptions, string][] = [
-  ['epochs', '--epochs'], ['batchSize', '--batch-size'], ['lr', '--lr'], ['seed', '--seed'], ['dataset', '--dataset'], ['set', '--set'], ['overwrite', '--overwrite'], ['out', '--out'],
+  ['epochs', '--epochs'], ['batchSize', '--batch-size'], ['lr', '--lr'], ['seed', '--seed'], ['dataset', '--dataset'], ['set', '--set'], ['overwrite', '--overwrite'], ['out', '--out'], ['threads', '--threads'],
 ];
 
 /** Settings from a saved config.json: each must have the default's type; missing ones (older runs) take the default. */

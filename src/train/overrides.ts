@@ -12,7 +12,7 @@ export interface OverrideSchema {
 /** The common flags and the config key each sets. */
 const flagKeys: [keyof TrainOptions, string, string][] = [
   ['epochs', 'epochs', '--epochs'], ['maxSteps', 'maxSteps', '--max-steps'], ['batchSize', 'batchSize', '--batch-size'],
-  ['lr', 'lr', '--lr'], ['seed', 'seed', '--seed'], ['dataset', 'dataset', '--dataset'],
+  ['lr', 'lr', '--lr'], ['seed', 'seed', '--seed'], ['dataset', 'dataset', '--dataset'], ['threads', 'threads', '--threads'],
 ];
 
 /** Ranges of the numeric settings every recipe names the same way, however they are set. */
@@ -23,6 +23,7 @@ const ranges: Record<string, [(v: number) => boolean, string]> = {
   lr: [(v) => Number.isFinite(v) && v > 0, 'positive and finite'],
   seed: [(v) => Number.isInteger(v), 'an integer'],
   seeds: [(v) => Number.isInteger(v) && v > 0, 'a positive integer'],
+  threads: [(v) => Number.isInteger(v) && v >= 0 && v <= 256, 'an integer in [0, 256] (0 = the backend\'s thread count)'],
 };
 
 /** Keys that would lead out of the config into Object.prototype and friends. */

@@ -19,6 +19,8 @@ export interface TrainOptions {
   /** … and at least every this many minutes (default 10). */
   checkpointMinutes?: number;
   dataset?: string;
+  /** Threads, for recipes with a `threads` setting (word2vec's Hogwild threads). */
+  threads?: number;
   /** Recipe-specific overrides, from --set key=value. */
   set?: Record<string, string>;
 }

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -54,9 +55,9 @@ function countColor(png: { rgb: Uint8Array }, [r, g, b]: readonly number[]): num
 }
 
 /** Runs `deepten experiment <name> --quick`, checks the common outputs, returns results.json and the table. */
-async function runQuick(name: string, seriesCount: number): Promise<{ results: any; table: string; dir: string }> {
+async function runQuick(name: string, seriesCount: number, extra: string[] = []): Promise<{ results: any; table: string; dir: string }> {
   const dir = tmp();
-  const r = cli(['experiment', name, '--quick', '--out', dir, '--seed', '3']);
+  const r = cli(['experiment', name, '--quick', '--out', dir, '--seed', '3', ...extra]);
   assert.equal(r.code, 0, r.stderr);
   const table = readFileSync(join(dir, 'table.txt'), 'utf8');
   assert.equal(r.stdout, table, 'the printed table is the one saved');
@@ -147,8 +148,40 @@ test('params-vs-accuracy --quick: parameter counts, accuracy per epoch, time and
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
+const dataDir = process.env.DEEPTEN_DATA ?? join(fileURLToPath(new URL('../..', import.meta.url)), '../shared/data');
+const hasText = existsSync(join(dataDir, 'english_corpus')) && existsSync(join(dataDir, 'word2vec'));
+
+test('word2vec-window --quick: three windows, semantic and syntactic accuracy, a run folder each', { skip: hasText ? false : 'no english_corpus / word2vec data' }, async () => {
+  // the quick run's accuracies are near 0, so the three lines may overlap: only the plot's structure is checked
+  const { results, table, dir } = await runQuick('word2vec-window', 0, ['--data-dir', dataDir]);
+  try {
+    assert.deepEqual(results.results.map((r: any) => r.window), [2, 5, 10]);
+    for (const r of results.results) {
+      for (const k of ['semantic', 'syntactic', 'total']) assert.ok(r[k] >= 0 && r[k] <= 1, `${k} ${r[k]}`);
+      assert.ok(r.answerable > 50 && r.wordsPerSecond > 0);
+      const s = JSON.parse(readFileSync(join(dir, `window-${r.window}`, 'summary.json'), 'utf8'));
+      assert.equal(s.value, r.total);
+      assert.equal(JSON.parse(readFileSync(join(dir, `window-${r.window}`, 'config.json'), 'utf8')).window, r.window);
+    }
+    assert.match(table, /^10 +\d+\.\d\d% +\d+\.\d\d%/m);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('word2vec-map --quick: three PCA panels of analogy pairs and the offsets\' agreement', { skip: hasText ? false : 'no english_corpus / word2vec data' }, async () => {
+  const { results, table, dir } = await runQuick('word2vec-map', 1, ['--data-dir', dataDir]);
+  try {
+    assert.deepEqual(results.results.map((r: any) => r.panel), ['country -> capital', 'male -> female', 'adjective -> comparative']);
+    for (const r of results.results) {
+      assert.ok(r.pairs.length >= 2 && r.pairs.length <= 6, `${r.panel}: ${r.pairs.length} pairs`);
+      assert.ok(Math.abs(r.offsetCosine) <= 1 && Math.abs(r.randomPairsCosine) <= 1);
+    }
+    assert.deepEqual(results.results[1].pairs[0].length, 2);
+    assert.match(table, /male -> female +\d /);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('the experiments are registered; bad flags are usage errors before any training', async () => {
-  assert.deepEqual(Object.keys(experiments).sort(), ['gcn-scaling', 'lstm-init', 'lstm-vs-rnn', 'params-vs-accuracy', 'resnet-degradation', 'vanishing-gradients']);
+  assert.deepEqual(Object.keys(experiments).sort(), ['gcn-scaling', 'lstm-init', 'lstm-vs-rnn', 'params-vs-accuracy', 'resnet-degradation', 'vanishing-gradients', 'word2vec-map', 'word2vec-window']);
   for (const e of Object.values(experiments)) {
     const help = formatFlags(e.flags);
     for (const f of ['--out', '--quick', '--data-dir', '--seed']) assert.ok(help.includes(f), f);
@@ -168,6 +201,9 @@ test('the experiments are registered; bad flags are usage errors before any trai
       ['lstm-init', ['--length', '1.5'], /--length must be an integer ≥ 2, got 1.5/],
       ['lstm-init', ['--lr', '-1'], /--lr must be > 0, got -1/],
       ['params-vs-accuracy', ['--train-size', '8', '--batch-size', '16'], /8 training examples make no batch of 16/],
+      ['word2vec-window', ['--windows', '2,0'], /--windows must be a positive integer, got 0/],
+      ['word2vec-window', ['--config', 'glove'], /--config must be skipgram or cbow/],
+      ['word2vec-map', ['--pairs', '0'], /--pairs must be a positive integer/],
     ];
     for (const [name, argv, re] of cases) {
       const e = experiments[name];

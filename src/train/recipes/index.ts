@@ -5,9 +5,10 @@ import { mlp, lenet, resnet } from './classifiers.ts';
 import { gcn, gae } from './graph.ts';
 import { dqn } from './dqn.ts';
 import { lstm } from './lstm.ts';
+import { word2vec } from './word2vec.ts';
 import { dcgan } from './dcgan.ts';
 
-export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, lstm, dcgan, gcn, gae, dqn };
+export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, lstm, word2vec, dcgan, gcn, gae, dqn };
 
 /** Models of the ten whose recipes are not written yet. */
 const planned: ModelInfo[] = [
