@@ -11,4 +11,4 @@ export * from './ops/loss.ts';
 export * from './ops/indexing.ts';
 export * from './ops/sparse.ts';
 export * from './ops/dropout.ts';
-export { scaledDotProductAttention, type ScaledDotProductAttentionOptions } from './ops/attention.ts';
+export { scaledDotProductAttention, packedSelfAttention, type ScaledDotProductAttentionOptions, type PackedSelfAttentionOptions } from './ops/attention.ts';
