@@ -14,7 +14,10 @@
 import { Tensor } from '../tensor.ts';
 import { shapeStr } from '../backend/types.ts';
 import type { Generator } from '../random.ts';
-import { add, gelu, relu, sin, cos } from '../ops/elementwise.ts';
+import { add, cast, gelu, mul, relu, sin, cos } from '../ops/elementwise.ts';
+import { matmul } from '../ops/matmul.ts';
+import { mean } from '../ops/reduce.ts';
+import { softmax } from '../ops/softmax.ts';
 import { cat, narrow, permute, reshape, transpose } from '../ops/shape.ts';
 import { indexSelect } from '../ops/indexing.ts';
 import { scaledDotProductAttention } from '../ops/attention.ts';
@@ -234,7 +237,7 @@ export class TransformerDecoderLayer extends Module {
     const sa = (x: Tensor) => this.dropout1.forward(cachedSelfAttention(this.self_attn, x, state.self));
     const ca = (x: Tensor) => {
       state.cross ??= projectMemory(this.multihead_attn, memory);
-      return this.dropout2.forward(cachedCrossAttention(this.multihead_attn, x, state.cross, memoryKeyPaddingMask));
+      return this.dropout2.forward(cachedCrossAttention(this.multihead_attn, x, state.cross, memoryKeyPaddingMask, state.crossWeights ?? null));
     };
     let x = tgt;
     if (this.normFirst) {
@@ -282,6 +285,8 @@ export class TransformerEncoder extends Module {
 export interface DecoderLayerState {
   self: KVCache;
   cross: { k: Tensor; v: Tensor } | null;
+  /** When an array, each step appends its cross-attention weights averaged over heads, (B, Tn, S). */
+  crossWeights?: Tensor[] | null;
 }
 
 /** The incremental decoder's state: one entry per layer, and how many target positions it has seen. */
@@ -302,6 +307,7 @@ export class DecoderState {
     for (const l of this.layers) {
       l.self.select(index);
       if (l.cross) l.cross = { k: indexSelect(l.cross.k, 0, index), v: indexSelect(l.cross.v, 0, index) };
+      if (l.crossWeights) l.crossWeights = l.crossWeights.map((w) => indexSelect(w, 0, index));
     }
   }
 }
@@ -593,9 +599,22 @@ export function projectMemory(mha: MultiheadAttention, memory: Tensor): { k: Ten
   return { k: splitHeads(narrow(kv, 2, 0, E), nH), v: splitHeads(narrow(kv, 2, E, E), nH) };
 }
 
-/** Cross-attention of the new positions x (B, Tn, E) over projected memory keys/values. */
-export function cachedCrossAttention(mha: MultiheadAttention, x: Tensor, kv: { k: Tensor; v: Tensor }, memoryKeyPaddingMask: Tensor | null): Tensor {
+/**
+ * Cross-attention of the new positions x (B, Tn, E) over projected memory keys/values. With `record`, the weights
+ * softmax(q·kᵀ/√d) averaged over heads, (B, Tn, S), are appended to it (for pictures; computed a second time).
+ */
+export function cachedCrossAttention(mha: MultiheadAttention, x: Tensor, kv: { k: Tensor; v: Tensor }, memoryKeyPaddingMask: Tensor | null,
+  record: Tensor[] | null = null): Tensor {
   const q = splitHeads(projection(mha, x, 0, 1), mha.numHeads);                       // (B, nH, Tn, d)
   const o = scaledDotProductAttention(q, kv.k, kv.v, { keyPaddingMask: memoryKeyPaddingMask }); // (B, nH, Tn, d)
+  if (record) {
+    let scores = mul(matmul(q, transpose(kv.k, 2, 3)), 1 / Math.sqrt(q.shape[3]));    // (B, nH, Tn, S)
+    if (memoryKeyPaddingMask) {
+      const [B, S] = memoryKeyPaddingMask.shape, neg = new Float32Array(B * S);
+      for (let i = 0; i < neg.length; i++) neg[i] = memoryKeyPaddingMask.data[i] ? -Infinity : 0;
+      scores = add(scores, cast(new Tensor(neg, [B, 1, 1, S]), scores.dtype));
+    }
+    record.push(mean(softmax(scores, -1), 1));                                          // (B, Tn, S)
+  }
   return mha.out_proj.forward(mergeHeads(o));
 }
