@@ -22,6 +22,8 @@ import { Tensor } from '../tensor.ts';
 import { shapeStr } from '../backend/types.ts';
 import type { Generator } from '../random.ts';
 import { mul } from '../ops/elementwise.ts';
+import { reshape } from '../ops/shape.ts';
+import { indexSelect } from '../ops/indexing.ts';
 import { Module, Embedding, Linear } from '../nn/index.ts';
 import { xavierUniform_ } from '../nn/init.ts';
 import {
@@ -114,18 +116,23 @@ export class Seq2SeqTransformer extends Module {
     return this.encoder.forward(x, { srcKeyPaddingMask: srcPaddingMask });
   }
 
-  /** tgt (B, T) (starting with <bos>), memory (B, S, d) → logits (B, T, V_tgt), each position seeing only earlier ones. */
-  decode(tgt: Tensor, memory: Tensor, srcPaddingMask: Tensor | null): Tensor {
+  /**
+   * tgt (B, T) (starting with <bos>), memory (B, S, d) → logits (B, T, V_tgt), each position seeing only earlier
+   * ones. With `rows` (flat indices b·T + t), only those positions' logits: (rows, V_tgt) — training skips the
+   * padding this way, where the output layer is the largest product.
+   */
+  decode(tgt: Tensor, memory: Tensor, srcPaddingMask: Tensor | null, rows: Tensor | null = null): Tensor {
     this.checkTokens('tgt', tgt, this.tgtVocabSize);
     const y = this.tgt_pos.forward(mul(this.tgt_tok_emb.forward(tgt), Math.sqrt(this.config.dModel))); // (B, T, d)
     const h = this.decoder.forward(y, memory, { tgtIsCausal: true, memoryKeyPaddingMask: srcPaddingMask }); // (B, T, d)
-    return this.generator.forward(h);
+    if (!rows) return this.generator.forward(h);
+    return this.generator.forward(indexSelect(reshape(h, [-1, this.config.dModel]), 0, rows)); // (rows, V)
   }
 
-  /** Teacher forcing: src (B, S), tgt input (B, T) → logits (B, T, V_tgt). */
-  forward(src: Tensor, tgt: Tensor): Tensor {
+  /** Teacher forcing: src (B, S), tgt input (B, T) → logits (B, T, V_tgt), or (rows, V_tgt) for the positions `rows`. */
+  forward(src: Tensor, tgt: Tensor, rows: Tensor | null = null): Tensor {
     const pad = this.paddingMask(src);
-    return this.decode(tgt, this.encode(src, pad), pad);
+    return this.decode(tgt, this.encode(src, pad), pad, rows);
   }
 
   /** A fresh incremental-decoding state for decodeStep (optionally recording the cross-attention weights). */

@@ -4,14 +4,14 @@ import type { ModelInfo, Recipe } from '../recipe.ts';
 import { mlp, lenet, resnet } from './classifiers.ts';
 import { gcn, gae } from './graph.ts';
 import { dqn } from './dqn.ts';
+import { transformer } from './transformer.ts';
 
-export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, gcn, gae, dqn };
+export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, transformer, gcn, gae, dqn };
 
 /** Models of the ten whose recipes are not written yet. */
 const planned: ModelInfo[] = [
   { name: 'lstm', title: 'LSTM language model', task: 'Penn Treebank words; Tiny Shakespeare chars', reference: 'test perplexity 114.5 (Zaremba et al. 2014, small)' },
   { name: 'word2vec', title: 'Word2Vec (skip-gram / CBOW)', task: 'English corpus + Google analogies', reference: 'gensim / the C tool on the same corpus' },
-  { name: 'transformer', title: 'Transformer encoder-decoder', task: 'Multi30k de→en translation', reference: 'BLEU 36.5 (3+3 layers, d 256)' },
   { name: 'dcgan', title: 'GAN (DCGAN)', task: 'MNIST digits, judged by classifier-FID', reference: 'FID 54.5 after 25 epochs (PyTorch, same recipe)' },
   { name: 'ddpm', title: 'Diffusion (DDPM, U-Net)', task: 'MNIST digits, judged by classifier-FID', reference: 'FID 10.9 after 10k steps (PyTorch, same recipe)' },
 ];
