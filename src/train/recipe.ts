@@ -1,6 +1,7 @@
 // What `deepten train <model>` needs from a model: its description, and a train function that reads the
 // common options (the CLI only overrides a recipe's defaults; the defaults reach the README's number).
 import type { Summary } from './run.ts';
+import type { LoadedLanguageModel } from '../models/lm.ts';
 
 export interface TrainOptions {
   epochs?: number;
@@ -39,4 +40,6 @@ export interface ModelInfo {
 export interface Recipe extends ModelInfo {
   train(opts: TrainOptions): Promise<Summary>;
   evaluate(opts: EvalOptions): Promise<Record<string, number>>;
+  /** Language models only: a trained model with its tokenizer, from a run directory or weights file (deepten sample). */
+  languageModel?(opts: { checkpoint: string; dataDir?: string }): Promise<LoadedLanguageModel>;
 }

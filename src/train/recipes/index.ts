@@ -5,8 +5,9 @@ import { mlp, lenet, resnet } from './classifiers.ts';
 import { gcn, gae } from './graph.ts';
 import { dqn } from './dqn.ts';
 import { transformer } from './transformer.ts';
+import { gpt } from './gpt.ts';
 
-export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, transformer, gcn, gae, dqn };
+export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, transformer, gpt, gcn, gae, dqn };
 
 /** Models of the ten whose recipes are not written yet. */
 const planned: ModelInfo[] = [
