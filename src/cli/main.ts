@@ -1,4 +1,4 @@
-// `deepten <command>`: list, info, train, eval, experiment, play.
+// `deepten <command>`: list, info, train, eval, experiment, play, translate.
 import { parseArgs, formatFlags, UsageError, type FlagSpec } from './args.ts';
 import { recipes, models } from '../train/recipes/index.ts';
 import { backend, setBackend } from '../backend/index.ts';
@@ -43,6 +43,7 @@ commands:
   eval <model> --checkpoint PATH
   experiment <name>         reproduce one of the article's claims (deepten experiment --help)
   play dqn --checkpoint PATH
+  translate --checkpoint RUN "SENTENCE"   translate German to English with a trained transformer
 
 Run 'deepten <command> --help' for a command's options.`;
 
@@ -142,6 +143,10 @@ async function run(argv: string[]): Promise<number> {
     case 'play': {
       const { play } = await import('./play.ts');
       return play(rest);
+    }
+    case 'translate': {
+      const { translateCommand } = await import('./translate.ts');
+      return translateCommand(rest);
     }
     default:
       throw new UsageError(`unknown command '${cmd}'\n\n${usage}`);
