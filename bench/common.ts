@@ -21,6 +21,8 @@ export const WORKLOADS: Workload[] = [
   { name: 'transformer', desc: 'encoder block (post-norm) fwd+bwd: d 128, 4 heads, FF 512 ReLU, seq 64, batch 12' },
   { name: 'mlp-train', desc: 'train step MLP 784-800-10 ReLU, batch 128, cross-entropy, SGD momentum 0.9' },
   { name: 'lenet-train', desc: 'train step LeNet-5 (ReLU, maxpool), batch 64, cross-entropy, SGD momentum 0.9' },
+  { name: 'gpt-train', desc: "nanoGPT's CPU shakespeare_char iteration: 4 layers, 4 heads, d 128, block 64, batch 12, AdamW, clip 1" },
+  { name: 'transformer-multi30k-train', desc: 'Multi30k step: 3+3 layers, d 256, 8 heads, FF 512, dropout 0.1, vocab 7,859/5,921, batch 128 × 14→15 tokens, Adam, clip 1' },
 ];
 
 export interface TimingOptions {

@@ -189,6 +189,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   dt::registerShape(env, exports);
   dt::registerRnn(env, exports);
   dt::registerAttention(env, exports);
+  dt::registerLoss(env, exports);
   return exports;
 }
 

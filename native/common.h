@@ -132,5 +132,6 @@ void registerOptim(napi_env env, napi_value exports);
 void registerShape(napi_env env, napi_value exports);
 void registerRnn(napi_env env, napi_value exports);
 void registerAttention(napi_env env, napi_value exports);
+void registerLoss(napi_env env, napi_value exports);
 
 }  // namespace dt

@@ -14,6 +14,7 @@ import type { SparseKernels } from './kernels/sparse.ts';
 import type { OptimKernels } from './kernels/optim.ts';
 import type { RnnKernels } from './kernels/rnn.ts';
 import type { AttentionKernels } from './kernels/attention.ts';
+import type { LossKernels } from './kernels/loss.ts';
 
 export interface BackendInfo {
   name: string;
@@ -24,7 +25,7 @@ export interface BackendInfo {
 
 export interface Backend
   extends ElementwiseKernels, ShapeKernels, ReduceKernels, MatmulKernels, ConvKernels, PoolKernels,
-  SoftmaxKernels, NormKernels, IndexKernels, SparseKernels, OptimKernels, RnnKernels, AttentionKernels {
+  SoftmaxKernels, NormKernels, IndexKernels, SparseKernels, OptimKernels, RnnKernels, AttentionKernels, LossKernels {
   readonly name: 'js' | 'native';
   info(): BackendInfo;
 }

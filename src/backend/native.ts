@@ -62,6 +62,8 @@ export interface Addon {
   lstmCellBackward(gates: F32, c: F32, cPrev: F32, dhOut: F32, dhRec: F32 | null, dc: F32, dGates: F32, B: number, H: number): void;
   attentionSoftmax(s: F32, p: F32, bias: F32 | null, mask: F32 | I32 | null, padding: F32 | I32 | null, meta: I32, scale: number): void;
   attentionSoftmaxBackward(p: F32, gp: F32, keep: F32 | null, gs: F32, rows: number, S: number, scale: number): void;
+  crossEntropyForward(x: F32, target: I32, loss: F32, lse: F32, rows: number, C: number, ignoreIndex: number, smoothing: number): void;
+  crossEntropyBackward(x: F32, target: I32, lse: F32, g: F32, gx: F32, rows: number, C: number, ignoreIndex: number, smoothing: number): void;
 }
 
 /** The native backend plus a thread-count control (for benchmarks; the default is every available core). */
@@ -324,6 +326,15 @@ export function nativeBackend(addon: Addon): NativeBackend {
     attentionSoftmaxBackward(p, gp, keep, gs, rows, S, scale) {
       if (f32(p) && f32(gp) && f32n(keep) && f32(gs)) addon.attentionSoftmaxBackward(p, gp, keep, gs, rows, S, scale);
       else js.attentionSoftmaxBackward(p, gp, keep, gs, rows, S, scale);
+    },
+
+    crossEntropyForward(x, target, loss, lse, rows, C, ignoreIndex, smoothing) {
+      if (f32(x) && f32(loss) && f32(lse)) addon.crossEntropyForward(x, target, loss, lse, rows, C, ignoreIndex, smoothing);
+      else js.crossEntropyForward(x, target, loss, lse, rows, C, ignoreIndex, smoothing);
+    },
+    crossEntropyBackward(x, target, lse, g, gx, rows, C, ignoreIndex, smoothing) {
+      if (f32(x) && f32(lse) && f32(g) && f32(gx)) addon.crossEntropyBackward(x, target, lse, g, gx, rows, C, ignoreIndex, smoothing);
+      else js.crossEntropyBackward(x, target, lse, g, gx, rows, C, ignoreIndex, smoothing);
     },
 
     copyStrided(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape) {

@@ -22,12 +22,21 @@ export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number,
   if (!(maxNorm >= 0)) throw new Error(`${op}: maxNorm must be >= 0, got ${maxNorm}`);
   const grads = gradsOf(op, params);
   if (grads.length === 0) return 0;
+  // indexed loops: for…of over a typed array allocates an iterator result per element unless optimised away,
+  // which for millions of gradient elements is hundreds of MB of garbage per step
   let total = 0;
   if (normType === Infinity) {
-    for (const g of grads) for (const v of g.data) { const a = Math.abs(v); if (a > total || Number.isNaN(a)) total = a; }
+    for (const g of grads) {
+      const d = g.data;
+      for (let i = 0; i < d.length; i++) { const a = Math.abs(d[i]); if (a > total || Number.isNaN(a)) total = a; }
+    }
   } else {
     // Σ_k ‖g_k‖_p^p = Σ over every element |g|^p, so one sum serves both levels
-    for (const g of grads) for (const v of g.data) total += normType === 2 ? v * v : Math.abs(v) ** normType;
+    for (const g of grads) {
+      const d = g.data;
+      if (normType === 2) for (let i = 0; i < d.length; i++) total += d[i] * d[i];
+      else for (let i = 0; i < d.length; i++) total += Math.abs(d[i]) ** normType;
+    }
     total = normType === 2 ? Math.sqrt(total) : total ** (1 / normType);
   }
   if (errorIfNonfinite && !Number.isFinite(total)) {

@@ -67,11 +67,15 @@ const BEST = 'best.safetensors';
 
 interface Vocabs { src: Vocab; tgt: Vocab }
 
-/** One split, encoded: source ids (no specials) and target ids (<bos> … <eos>). */
-interface Encoded { pairs: SentencePair[]; src: Int32Array[]; tgt: Int32Array[] }
+/**
+ * One split, encoded: source ids (no specials), target ids (<bos> … <eos>), and the reference translations as
+ * words (for BLEU; not kept for the training split: every live JavaScript object makes each full garbage
+ * collection slower, and training allocates enough typed-array memory to trigger many).
+ */
+interface Encoded { refs: string[][]; src: Int32Array[]; tgt: Int32Array[] }
 
-function encode(pairs: SentencePair[], v: Vocabs): Encoded {
-  return { pairs, src: pairs.map((p) => v.src.encode(p.src)), tgt: pairs.map((p) => v.tgt.encode(p.tgt, { bos: true, eos: true })) };
+function encode(pairs: SentencePair[], v: Vocabs, keepRefs = true): Encoded {
+  return { refs: keepRefs ? pairs.map((p) => p.tgt) : [], src: pairs.map((p) => v.src.encode(p.src)), tgt: pairs.map((p) => v.tgt.encode(p.tgt, { bos: true, eos: true })) };
 }
 
 function limit<T>(xs: T[], n: number): T[] {
@@ -90,7 +94,7 @@ async function prepare(cfg: TranslationConfig, dataDir?: string): Promise<Prepar
     src: Vocab.build(train.map((p) => p.src), { minFreq: cfg.minFreq }),
     tgt: Vocab.build(train.map((p) => p.tgt), { minFreq: cfg.minFreq }),
   };
-  const enc = { train: encode(train, vocabs), valid: encode(limit(d.valid, cfg.validLimit), vocabs), test: encode(limit(d.test, cfg.testLimit), vocabs) };
+  const enc = { train: encode(train, vocabs, false), valid: encode(limit(d.valid, cfg.validLimit), vocabs), test: encode(limit(d.test, cfg.testLimit), vocabs) };
   for (const [name, s] of Object.entries(enc)) {
     s.src.forEach((x, i) => {
       const n = Math.max(x.length, s.tgt[i].length);
@@ -172,7 +176,7 @@ export function translateSplit(model: Seq2SeqTransformer, e: Encoded, v: Vocabs,
   } else {
     e.src.forEach((x, i) => { hyps[i] = words(v.tgt, beamSearch(model, x, { ...o, beamWidth: cfg.beamWidth, lengthPenalty: cfg.lengthPenalty }).tokens); });
   }
-  return { bleu: corpusBleu(e.pairs.map((p) => [p.tgt]), hyps).bleu, hypotheses: hyps };
+  return { bleu: corpusBleu(e.refs.map((r) => [r]), hyps).bleu, hypotheses: hyps };
 }
 
 function saveVocabs(path: string, v: Vocabs): void {
@@ -260,6 +264,9 @@ export async function trainTranslation(opts: TrainOptions): Promise<Summary> {
   } catch (e) {
     tr.close();
     throw e;
+  }
+  if (result.interrupted) {
+    return tr.finish({ metric: 'test_bleu_greedy', value: NaN, steps: result.step, bestEpoch: best.epoch, bestValidLoss: best.loss });
   }
   // the epoch with the lowest validation loss is the model
   if (existsSync(tr.path(BEST))) model.loadStateDict(new Map(Object.entries(loadWeights(tr.path(BEST)))));

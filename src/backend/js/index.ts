@@ -12,10 +12,11 @@ import { sparse } from './sparse.ts';
 import { optim } from './optim.ts';
 import { rnn } from './rnn.ts';
 import { attention } from './attention.ts';
+import { loss } from './loss.ts';
 
 /** The pure-TypeScript backend: always available, and the fallback for any kernel a native backend lacks. */
 export const jsBackend: Backend = {
   name: 'js',
   info: () => ({ name: 'js', blas: 'none (TypeScript loops)', threads: 1 }),
-  ...elementwise, ...shape, ...reduce, ...matmul, ...conv, ...pool, ...softmax, ...norm, ...indexing, ...sparse, ...optim, ...rnn, ...attention,
+  ...elementwise, ...shape, ...reduce, ...matmul, ...conv, ...pool, ...softmax, ...norm, ...indexing, ...sparse, ...optim, ...rnn, ...attention, ...loss,
 };
