@@ -355,15 +355,18 @@ export function translate(t: Translator, sentence: string, opts: { beamWidth?: n
   return { tokens: words(t.vocabs.tgt, out), unknown, source: source.map((w) => (t.vocabs.src.has(w) ? w : UNK)) };
 }
 
-/** deepten eval transformer: test loss, perplexity, greedy and beam BLEU of a finished run. */
+/**
+ * deepten eval transformer: test loss, perplexity, greedy and beam BLEU of a finished run (on the test sentences
+ * the run used: all of them unless it was a smoke run with testLimit).
+ */
 export async function evaluateTranslation(opts: EvalOptions): Promise<Record<string, number>> {
   const t = loadTranslator(opts.checkpoint);
   await ensureDataset('multi30k', { dataDir: opts.dataDir });
   const d = loadMulti30k({ dataDir: opts.dataDir });
-  const test = encode(d.test, t.vocabs);
+  const test = encode(limit(d.test, t.cfg.testLimit), t.vocabs);
   const l = evaluateLoss(t.model, test, t.vocabs);
   return {
-    test_loss: l.loss, test_perplexity: l.perplexity,
+    test_sentences: test.src.length, test_loss: l.loss, test_perplexity: l.perplexity,
     test_bleu_greedy: 100 * translateSplit(t.model, test, t.vocabs, t.cfg, 'greedy').bleu,
     test_bleu_beam: 100 * translateSplit(t.model, test, t.vocabs, t.cfg, 'beam').bleu,
   };
