@@ -4,6 +4,7 @@ import { vanishingGradients } from './vanishing-gradients.ts';
 import { resnetDegradation } from './resnet-degradation.ts';
 import { paramsVsAccuracy } from './params-vs-accuracy.ts';
 import { gcnScaling } from './gcn-scaling.ts';
+import { attentionCost } from './attention-cost.ts';
 
 export interface Experiment {
   summary: string;
@@ -16,4 +17,5 @@ export const experiments: Record<string, Experiment> = {
   'resnet-degradation': resnetDegradation,
   'params-vs-accuracy': paramsVsAccuracy,
   'gcn-scaling': gcnScaling,
+  'attention-cost': attentionCost,
 };
