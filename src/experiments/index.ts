@@ -5,6 +5,7 @@ import { resnetDegradation } from './resnet-degradation.ts';
 import { paramsVsAccuracy } from './params-vs-accuracy.ts';
 import { gcnScaling } from './gcn-scaling.ts';
 import { attentionCost } from './attention-cost.ts';
+import { transformerWarmup } from './transformer-warmup.ts';
 
 export interface Experiment {
   summary: string;
@@ -18,4 +19,5 @@ export const experiments: Record<string, Experiment> = {
   'params-vs-accuracy': paramsVsAccuracy,
   'gcn-scaling': gcnScaling,
   'attention-cost': attentionCost,
+  'transformer-warmup': transformerWarmup,
 };

@@ -48,6 +48,8 @@ export interface TranslationConfig {
   lengthPenalty: number;
   /** The most tokens a translation may have. */
   decodeMaxLen: number;
+  /** After training: test perplexity and greedy and beam BLEU (experiments that compare training runs skip it). */
+  finalTest: boolean;
   model: TransformerConfig;
 }
 
@@ -55,7 +57,7 @@ export interface TranslationConfig {
 export const translationDefaults: TranslationConfig = {
   dataset: 'multi30k', epochs: 10, batchSize: 128, lr: 5e-4, beta2: 0.999, clip: 1, labelSmoothing: 0, warmupSteps: 0,
   minFreq: 2, seed: 1234, maxSteps: 0, trainLimit: 0, validLimit: 0, testLimit: 0, validBleu: true,
-  beamWidth: 5, lengthPenalty: 1, decodeMaxLen: 50, model: { ...transformerDefaults },
+  beamWidth: 5, lengthPenalty: 1, decodeMaxLen: 50, finalTest: true, model: { ...transformerDefaults },
 };
 
 export const translationSchema = {
@@ -265,8 +267,8 @@ export async function trainTranslation(opts: TrainOptions): Promise<Summary> {
     tr.close();
     throw e;
   }
-  if (result.interrupted) {
-    return tr.finish({ metric: 'test_bleu_greedy', value: NaN, steps: result.step, bestEpoch: best.epoch, bestValidLoss: best.loss });
+  if (result.interrupted || !cfg.finalTest) {
+    return tr.finish({ metric: 'test_bleu_greedy', value: NaN, steps: result.step, bestEpoch: best.epoch, bestValidLoss: best.loss, lastEval: result.lastEval });
   }
   // the epoch with the lowest validation loss is the model
   if (existsSync(tr.path(BEST))) model.loadStateDict(new Map(Object.entries(loadWeights(tr.path(BEST)))));
