@@ -54,6 +54,7 @@ def main():
     ap.add_argument('--threads', type=int, required=True)
     ap.add_argument('--only', default='')
     ap.add_argument('--quick', action='store_true')
+    ap.add_argument('--steps', type=int, default=0, help='step mode: 2 warm-up runs, then N, wall and CPU time per run')
     a = ap.parse_args()
     try:
         import torch
@@ -240,6 +241,17 @@ def main():
     for name in [n for n in a.only.split(',') if n]:
         say('@@start ' + name)
         setup = impls.get(name)
+        if a.steps > 0 and setup is not None:
+            fn = setup()
+            fn()
+            fn()
+            c0, t0 = time.process_time(), time.perf_counter()
+            for _ in range(a.steps):
+                fn()
+            st = dict(name=name, wallMs=(time.perf_counter() - t0) * 1000 / a.steps, cpuMs=(time.process_time() - c0) * 1000 / a.steps, n=a.steps)
+            say('@@steps ' + json.dumps(st))
+            sys.stderr.write('  %-14s %-18s %.1f ms wall, %.1f ms CPU per run (%d runs)\n' % ('pytorch-%dt' % a.threads, name, st['wallMs'], st['cpuMs'], a.steps))
+            continue
         if setup is None:
             r = dict(na='not implemented for this library')
         else:
