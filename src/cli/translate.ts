@@ -1,7 +1,7 @@
 // `deepten translate --checkpoint RUN "ein mann fährt fahrrad ."`: translates German sentences with a trained
 // Transformer run (greedy, or beam search with --beam N). Words outside the source vocabulary are read as <unk>,
 // and the output says which. --attention PNG writes the last decoder layer's cross-attention (target × source).
-import { parseArgs, formatFlags, UsageError, type FlagSpec } from './args.ts';
+import { parseArgs, formatFlags, UsageError, type FlagSpec } from '../util/flags.ts';
 import { setBackend } from '../backend/index.ts';
 import { loadTranslator, translate } from '../train/translation.ts';
 import { heatmap } from '../viz/heatmap.ts';

@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { randn } from '../tensor.ts';
 import { manualSeed } from '../random.ts';
-import { backend } from '../backend/index.ts';
+import { backendName, backendInfo } from '../backend/index.ts';
 import { MultiheadAttention } from '../nn/attention.ts';
 import { commonFlags, num, numList, outDir, formatTable, report, writePanels, requirePositiveInt, type Flags } from './common.ts';
 import type { Experiment } from './index.ts';
@@ -86,7 +86,7 @@ export const attentionCost: Experiment = {
     const tail = rows.filter((r) => r.L >= Math.sqrt(lengths[0] * lengths[lengths.length - 1]));
     const fit = (rs: typeof rows, key: 'ms' | 'keptMB') => (rs.length >= 2 ? fitExponent(rs.map((r) => r.L), rs.map((r) => r[key])) : NaN);
     const results = {
-      backend: backend().name, threads: backend().info().threads, dModel: d, heads: H, batch: B, reps, rows,
+      backend: backendName(), threads: backendInfo().threads, dModel: d, heads: H, batch: B, reps, rows,
       timeExponentLong: fit(tail, 'ms'), timeExponentAll: fit(rows, 'ms'), memoryExponentLong: fit(tail, 'keptMB'), memoryExponentAll: fit(rows, 'keptMB'),
     };
     const table = formatTable(['L', 'fwd+bwd ms', 'kept for backward (MB)', 'weights H·L² (MB)'],

@@ -9,7 +9,7 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trainTranslation, evaluateTranslation, loadTranslator, translate, tokenizeInput } from '../../src/train/translation.ts';
 import { translateCommand } from '../../src/cli/translate.ts';
-import { UsageError } from '../../src/cli/args.ts';
+import { UsageError } from '../../src/util/flags.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = process.env.DEEPTEN_DATA ?? resolve(repoRoot, '../shared/data');
