@@ -1,4 +1,4 @@
-// `deepten translate --checkpoint RUN "ein mann fährt fahrrad ."`: translates German sentences with a trained
+// `deepten translate --checkpoint RUN "ein mann fährt fahrrad ."`: translates a German sentence with a trained
 // Transformer run (greedy, or beam search with --beam N). Words outside the source vocabulary are read as <unk>,
 // and the output says which. --attention PNG writes the last decoder layer's cross-attention (target × source).
 import { parseArgs, formatFlags, UsageError, type FlagSpec } from '../util/flags.ts';
@@ -17,16 +17,16 @@ const flags: Record<string, FlagSpec> = {
   attention: { type: 'string', help: 'write the cross-attention weights of the (greedy) translation as a PNG' },
 };
 
-const usage = `usage: deepten translate --checkpoint RUN [options] "SENTENCE" ["SENTENCE" …]
+const usage = `usage: deepten translate --checkpoint RUN [options] "SENTENCE"
 
-Translates each German sentence into English with a trained Transformer (deepten train transformer).
+Translates a German sentence into English with a trained Transformer (deepten train transformer).
 
 ${formatFlags(flags)}`;
 
 export interface TranslateOutput { write(s: string): unknown }
 
 export async function translateCommand(argv: string[], out: TranslateOutput = process.stdout): Promise<number> {
-  const { positionals, flags: f } = parseArgs(argv, flags);
+  const { positionals, flags: f } = parseArgs(argv, flags, { command: 'translate', positionals: ['sentence'] });
   if (f.help) { out.write(usage + '\n'); return 0; }
   if (f.backend !== undefined) {
     if (f.backend !== 'js' && f.backend !== 'native') throw new UsageError(`--backend must be js or native, got '${f.backend}'`);
@@ -36,7 +36,6 @@ export async function translateCommand(argv: string[], out: TranslateOutput = pr
   if (positionals.length === 0) throw new UsageError(`translate: give a sentence to translate\n\n${usage}`);
   const beam = f.beam as number;
   if (!Number.isInteger(beam) || beam < 1) throw new UsageError(`translate: --beam must be a positive integer, got ${beam}`);
-  if (f.attention !== undefined && positionals.length !== 1) throw new UsageError('translate: --attention draws one sentence; give exactly one');
   const t = loadTranslator(f.checkpoint);
   for (const s of positionals) {
     const r = translate(t, s, {
