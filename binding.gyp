@@ -6,7 +6,7 @@
         "native/addon.cc", "native/threads.cc", "native/matmul.cc", "native/conv.cc", "native/direct_conv.cc",
         "native/pool.cc", "native/elementwise.cc", "native/reduce.cc", "native/norm.cc", "native/indexing.cc",
         "native/optim.cc", "native/shape.cc", "native/rnn.cc", "native/attention.cc",
-        "native/word2vec.cc"
+        "native/word2vec.cc", "native/loss.cc"
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-O2", "-O3"],

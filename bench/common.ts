@@ -24,6 +24,8 @@ export const WORKLOADS: Workload[] = [
   { name: 'mlp-train', desc: 'train step MLP 784-800-10 ReLU, batch 128, cross-entropy, SGD momentum 0.9' },
   { name: 'lenet-train', desc: 'train step LeNet-5 (ReLU, maxpool), batch 64, cross-entropy, SGD momentum 0.9' },
   { name: 'dcgan-step', desc: 'DCGAN step (issue 15 nets, batch 128): G(z); D on real + detached fake; G through frozen D; 2× Adam' },
+  { name: 'gpt-train', desc: "nanoGPT's CPU shakespeare_char iteration: 4 layers, 4 heads, d 128, block 64, batch 12, AdamW, clip 1" },
+  { name: 'transformer-multi30k-train', desc: 'Multi30k step: 3+3 layers, d 256, 8 heads, FF 512, dropout 0.1, vocab 7,859/5,921, batch 128 × 14→15 tokens, Adam, clip 1' },
 ];
 
 export interface TimingOptions {
@@ -95,17 +97,35 @@ export interface WorkerMeta {
   info: Record<string, unknown>;
 }
 
-export interface WorkerArgs { only: string[]; quick: boolean; rest: string[] }
+export interface WorkerArgs {
+  only: string[];
+  quick: boolean;
+  /** Step mode (bench/steps.ts): 2 warm-up runs, then exactly this many, reporting wall and CPU time per run. */
+  steps: number;
+  rest: string[];
+}
 
-/** --only a,b [--quick]; anything else is left in rest. */
+/** --only a,b [--quick] [--steps N]; anything else is left in rest. */
 export function workerArgs(argv = process.argv.slice(2)): WorkerArgs {
-  const a: WorkerArgs = { only: [], quick: false, rest: [] };
+  const a: WorkerArgs = { only: [], quick: false, steps: 0, rest: [] };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--only') a.only = argv[++i].split(',').filter(Boolean);
     else if (argv[i] === '--quick') a.quick = true;
+    else if (argv[i] === '--steps') a.steps = Number(argv[++i]);
     else a.rest.push(argv[i]);
   }
   return a;
+}
+
+/** Per-run means over n runs after 2 warm-up runs: wall time, and this process's CPU time (every thread's). */
+export interface StepTimes { wallMs: number; cpuMs: number; n: number }
+
+export function measureSteps(fn: () => void, n: number): StepTimes {
+  fn(); fn();
+  const c0 = process.cpuUsage(), t0 = performance.now();
+  for (let i = 0; i < n; i++) fn();
+  const c = process.cpuUsage(c0);
+  return { wallMs: (performance.now() - t0) / n, cpuMs: (c.user + c.system) / 1000 / n, n };
 }
 
 // Worker → driver protocol, one line each on stdout: "@@meta {json}", "@@note text", "@@start name",
@@ -128,6 +148,12 @@ export function runWorkloads(library: string, args: WorkerArgs, impls: Record<st
     else {
       try {
         const w = setup();
+        if (args.steps > 0) {
+          const st = measureSteps(typeof w === 'function' ? w : w.run, args.steps);
+          say('@@steps ' + JSON.stringify({ name, ...st }));
+          process.stderr.write(`  ${library.padEnd(14)} ${name.padEnd(18)} ${st.wallMs.toFixed(1)} ms wall, ${st.cpuMs.toFixed(1)} ms CPU per run (${st.n} runs)\n`);
+          continue;
+        }
         r = typeof w === 'function' ? measure(w, opts(name)) : measure(w.run, opts(name), w.ref);
       } catch (e) {
         r = { na: String((e as Error)?.message ?? e).split('\n')[0].slice(0, 160) };

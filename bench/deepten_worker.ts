@@ -9,6 +9,8 @@ import { ganStep, makeOptimizers } from '../src/train/recipes/dcgan.ts';
 import { LstmLanguageModel, detachState } from '../src/models/lstm.ts';
 import type { LSTMState } from '../src/nn/rnn.ts';
 import { emitMeta, emitNote, runWorkloads, timingOptions, workerArgs, type WorkerArgs } from './common.ts';
+import { GPT } from '../src/models/gpt.ts';
+import { Seq2SeqTransformer } from '../src/models/transformer.ts';
 
 const args: WorkerArgs = workerArgs();
 
@@ -156,6 +158,42 @@ function dcganStep() {
   };
 }
 
+/** One nanoGPT iteration (models/gpt.ts, as train gpt runs it): forward, cross-entropy, backward, clip, AdamW. */
+function gptTrain() {
+  return () => {
+    const model = new GPT({ blockSize: 64, vocabSize: 65, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
+    const ps = model.parameters();
+    const opt = new D.optim.AdamW([{ params: ps.filter((p) => p.ndim >= 2), weightDecay: 0.1 }, { params: ps.filter((p) => p.ndim < 2), weightDecay: 0 }],
+      { lr: 1e-3, betas: [0.9, 0.99] });
+    const x = D.randint(0, 65, [12, 64]), y = D.randint(0, 65, [12 * 64]);
+    return () => {
+      const loss = F.crossEntropy(model.forward(x).reshape(-1, 65), y);
+      opt.zeroGrad();
+      loss.backward();
+      D.optim.clipGradNorm(ps, 1);
+      opt.step();
+      loss.item();
+    };
+  };
+}
+
+/** One Multi30k training step of the translation recipe's model (every target position is a real token here). */
+function transformerMulti30k() {
+  return () => {
+    const model = new Seq2SeqTransformer(7859, 5921, 0, {});
+    const opt = new D.optim.Adam(model.parameters(), { lr: 5e-4 });
+    const src = D.randint(4, 7859, [128, 14]), tgtIn = D.randint(4, 5921, [128, 15]), tgtOut = D.randint(4, 5921, [128 * 15]);
+    return () => {
+      const loss = F.crossEntropy(model.forward(src, tgtIn).reshape(-1, 5921), tgtOut);
+      opt.zeroGrad();
+      loss.backward();
+      D.optim.clipGradNorm(model.parameters(), 1);
+      opt.step();
+      loss.item();
+    };
+  };
+}
+
 const impls: Parameters<typeof runWorkloads>[2] = {
   'sgemm-256': sgemm(256), 'sgemm-512': sgemm(512), 'sgemm-1024': sgemm(1024),
   'sgemm-256-kernel': sgemmKernel(256), 'sgemm-512-kernel': sgemmKernel(512), 'sgemm-1024-kernel': sgemmKernel(1024),
@@ -168,6 +206,8 @@ const impls: Parameters<typeof runWorkloads>[2] = {
   'mlp-train': mlpTrain(),
   'lenet-train': lenetTrain(),
   'dcgan-step': dcganStep(),
+  'gpt-train': gptTrain(),
+  'transformer-multi30k-train': transformerMulti30k(),
 };
 
 D.manualSeed(0);
@@ -180,6 +220,6 @@ if (ti >= 0) {
 const info = be.info();
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 emitMeta({ library: `deepten-${be.name}`, version, threads: info.threads, info: { ...info } });
-emitNote('nn.LSTM, nn.GRU, models/lstm.ts LstmLanguageModel, nn.MultiheadAttention + nn.LayerNorm + nn.Linear block, nn.Sequential models, optim.SGD; conv rows F.conv2d');
+emitNote('nn.LSTM, nn.GRU, models/lstm.ts LstmLanguageModel, nn.MultiheadAttention + nn.LayerNorm + nn.Linear block, nn.Sequential models, optim.SGD; conv rows F.conv2d; models/dcgan.ts, models/gpt.ts and models/transformer.ts for their training steps');
 const opts = timingOptions(args.quick);
 runWorkloads(`deepten-${be.name}`, args, impls, () => opts);

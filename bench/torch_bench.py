@@ -54,6 +54,7 @@ def main():
     ap.add_argument('--threads', type=int, required=True)
     ap.add_argument('--only', default='')
     ap.add_argument('--quick', action='store_true')
+    ap.add_argument('--steps', type=int, default=0, help='step mode: 2 warm-up runs, then N, wall and CPU time per run')
     a = ap.parse_args()
     try:
         import torch
@@ -217,6 +218,101 @@ def main():
             d.requires_grad_(True)
             loss_d.item(), loss_g.item()
         return run
+    def gpt_train():
+        # nanoGPT's model.py as it runs on torch 1.13 (no flash attention): the same sizes and names, bias=False
+        class LayerNorm(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                self.weight = nn.Parameter(torch.ones(n))
+
+            def forward(self, x):
+                return F.layer_norm(x, self.weight.shape, self.weight, None, 1e-5)
+
+        class Block(nn.Module):
+            def __init__(self, d, h):
+                super().__init__()
+                self.h = h
+                self.ln_1, self.ln_2 = LayerNorm(d), LayerNorm(d)
+                self.c_attn, self.c_proj = nn.Linear(d, 3 * d, bias=False), nn.Linear(d, d, bias=False)
+                self.c_fc, self.mlp_proj = nn.Linear(d, 4 * d, bias=False), nn.Linear(4 * d, d, bias=False)
+                self.register_buffer('mask', torch.tril(torch.ones(64, 64)).view(1, 1, 64, 64))
+
+            def attn(self, x):
+                B, T, C = x.size()
+                q, k, v = self.c_attn(x).split(C, dim=2)
+                q, k, v = [t.view(B, T, self.h, C // self.h).transpose(1, 2) for t in (q, k, v)]
+                att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+                att = F.softmax(att.masked_fill(self.mask[:, :, :T, :T] == 0, float('-inf')), dim=-1)
+                return self.c_proj((att @ v).transpose(1, 2).contiguous().view(B, T, C))
+
+            def forward(self, x):
+                x = x + self.attn(self.ln_1(x))
+                return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x))))
+
+        class GPT(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.wte, self.wpe = nn.Embedding(65, 128), nn.Embedding(64, 128)
+                self.h = nn.ModuleList([Block(128, 4) for _ in range(4)])
+                self.ln_f = LayerNorm(128)
+                self.lm_head = nn.Linear(128, 65, bias=False)
+                self.wte.weight = self.lm_head.weight
+
+            def forward(self, idx):
+                x = self.wte(idx) + self.wpe(torch.arange(idx.size(1)))
+                for b in self.h:
+                    x = b(x)
+                return self.lm_head(self.ln_f(x))
+
+        def setup():
+            model = GPT()
+            ps = list(model.parameters())
+            opt = torch.optim.AdamW([dict(params=[p for p in ps if p.dim() >= 2], weight_decay=0.1),
+                                     dict(params=[p for p in ps if p.dim() < 2], weight_decay=0.0)], lr=1e-3, betas=(0.9, 0.99))
+            x, y = torch.randint(0, 65, (12, 64)), torch.randint(0, 65, (12, 64))
+
+            def run():
+                loss = F.cross_entropy(model(x).view(-1, 65), y.view(-1))
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                loss.item()
+            return run
+        return setup
+
+    def transformer_multi30k():
+        class Seq2Seq(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.src_tok_emb, self.tgt_tok_emb = nn.Embedding(7859, 256), nn.Embedding(5921, 256)
+                self.src_pos, self.tgt_pos = nn.Embedding(100, 256), nn.Embedding(100, 256)
+                self.drop = nn.Dropout(0.1)
+                self.transformer = nn.Transformer(256, 8, 3, 3, 512, 0.1, batch_first=True)
+                self.generator = nn.Linear(256, 5921)
+
+            def forward(self, src, tgt):
+                pad = src == 0
+                s = self.drop(self.src_tok_emb(src) * 16 + self.src_pos(torch.arange(src.size(1))))
+                t = self.drop(self.tgt_tok_emb(tgt) * 16 + self.tgt_pos(torch.arange(tgt.size(1))))
+                mask = nn.Transformer.generate_square_subsequent_mask(tgt.size(1))
+                h = self.transformer(s, t, tgt_mask=mask, src_key_padding_mask=pad, memory_key_padding_mask=pad)
+                return self.generator(h)
+
+        def setup():
+            model = Seq2Seq()
+            opt = torch.optim.Adam(model.parameters(), lr=5e-4)
+            src, tgt_in, tgt_out = torch.randint(4, 7859, (128, 14)), torch.randint(4, 5921, (128, 15)), torch.randint(4, 5921, (128 * 15,))
+
+            def run():
+                loss = F.cross_entropy(model(src, tgt_in).reshape(-1, 5921), tgt_out)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                loss.item()
+            return run
+        return setup
 
     impls = {
         'sgemm-256': sgemm(256), 'sgemm-512': sgemm(512), 'sgemm-1024': sgemm(1024),
@@ -224,12 +320,24 @@ def main():
         'conv-resnet': conv_layer(64, 64, 16, 64, 3, 1),
         'lstm': lstm, 'gru': gru, 'lstm-ptb-train': lstm_ptb_train, 'transformer': transformer, 'mlp-train': mlp_train, 'lenet-train': lenet_train,
         'dcgan-step': dcgan_step,
+        'gpt-train': gpt_train(), 'transformer-multi30k-train': transformer_multi30k(),
     }
     say('@@note nn.LSTM, nn.GRU, a PTB small LM (Embedding, LSTM, Linear), nn.TransformerEncoderLayer (dropout 0), nn.Sequential models, torch.optim.SGD')
     opts = timing_options(a.quick)
     for name in [n for n in a.only.split(',') if n]:
         say('@@start ' + name)
         setup = impls.get(name)
+        if a.steps > 0 and setup is not None:
+            fn = setup()
+            fn()
+            fn()
+            c0, t0 = time.process_time(), time.perf_counter()
+            for _ in range(a.steps):
+                fn()
+            st = dict(name=name, wallMs=(time.perf_counter() - t0) * 1000 / a.steps, cpuMs=(time.process_time() - c0) * 1000 / a.steps, n=a.steps)
+            say('@@steps ' + json.dumps(st))
+            sys.stderr.write('  %-14s %-18s %.1f ms wall, %.1f ms CPU per run (%d runs)\n' % ('pytorch-%dt' % a.threads, name, st['wallMs'], st['cpuMs'], a.steps))
+            continue
         if setup is None:
             r = dict(na='not implemented for this library')
         else:

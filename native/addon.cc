@@ -214,6 +214,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   dt::registerRnn(env, exports);
   dt::registerAttention(env, exports);
   dt::registerWord2Vec(env, exports);
+  dt::registerLoss(env, exports);
   return exports;
 }
 

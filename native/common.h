@@ -136,5 +136,6 @@ void registerShape(napi_env env, napi_value exports);
 void registerRnn(napi_env env, napi_value exports);
 void registerAttention(napi_env env, napi_value exports);
 void registerWord2Vec(napi_env env, napi_value exports);
+void registerLoss(napi_env env, napi_value exports);
 
 }  // namespace dt

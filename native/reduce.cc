@@ -232,50 +232,7 @@ static void softmaxBackward(const Args& A) {
   });
 }
 
-// crossEntropyRows(x, targets, rows, C, lse, loss): lse_r = log Σ exp x[r, :], loss_r = lse_r − x[r, t_r] (t_r < 0: 0)
-static void crossEntropyRows(const Args& A) {
-  const int64_t rows = A.size(2), C = A.size(3);
-  const float* x = A.f32(0, rows * C).p;
-  const int32_t* t = A.i32(1, rows).p;
-  float* lse = A.f32(4, rows).p;
-  float* loss = A.f32(5, rows).p;
-  parallelFor((size_t)rows, std::max<size_t>(1, kGrain / 8 / std::max<int64_t>(1, C)), [&](size_t r0, size_t r1) {
-    for (size_t r = r0; r < r1; r++) {
-      const float* xr = x + r * C;
-      float m = extremeIgnoringNaN<true>(xr, C, nullptr);
-      if (m == -kInf) m = 0.0f;
-      double s = 0;
-#pragma omp simd reduction(+ : s)
-      for (int64_t c = 0; c < C; c++) s += vexp(xr[c] - m);
-      const float l = (float)((double)m + std::log(s));
-      lse[r] = l;
-      loss[r] = t[r] < 0 ? 0.0f : l - xr[t[r]];
-    }
-  });
-}
-
-// crossEntropyRowsBackward(x, targets, lse, scale, gx, rows, C): gx[r, c] = scale_r·(exp(x[r, c] − lse_r) − [c = t_r])
-static void crossEntropyRowsBackward(const Args& A) {
-  const int64_t rows = A.size(5), C = A.size(6);
-  const float* x = A.f32(0, rows * C).p;
-  const int32_t* t = A.i32(1, rows).p;
-  const float* lse = A.f32(2, rows).p;
-  const float* scale = A.f32(3, rows).p;
-  float* gx = A.f32(4, rows * C).p;
-  parallelFor((size_t)rows, std::max<size_t>(1, kGrain / 8 / std::max<int64_t>(1, C)), [&](size_t r0, size_t r1) {
-    for (size_t r = r0; r < r1; r++) {
-      const float* xr = x + r * C;
-      float* g = gx + r * C;
-      const float s = scale[r], l = lse[r];
-      DT_IVDEP for (int64_t c = 0; c < C; c++) g[c] = s * vexp(xr[c] - l);
-      if (t[r] >= 0) g[t[r]] -= s;
-    }
-  });
-}
-
 void registerReduce(napi_env env, napi_value exports) {
-  DT_DEF("crossEntropyRows", crossEntropyRows);
-  DT_DEF("crossEntropyRowsBackward", crossEntropyRowsBackward);
   DT_DEF("reduce", reduce);
   DT_DEF("argReduce", argReduce);
   DT_DEF("softmax", softmax);

@@ -14,4 +14,4 @@ export * from './ops/sparse.ts';
 export * from './ops/dropout.ts';
 export * from './ops/sampling.ts';
 export { lstmRecurrence, gruRecurrence, rnnRecurrence } from './ops/rnn.ts';
-export { scaledDotProductAttention, type ScaledDotProductAttentionOptions } from './ops/attention.ts';
+export { scaledDotProductAttention, packedSelfAttention, type ScaledDotProductAttentionOptions, type PackedSelfAttentionOptions } from './ops/attention.ts';

@@ -15,6 +15,7 @@ import type { OptimKernels } from './kernels/optim.ts';
 import type { RnnKernels } from './kernels/rnn.ts';
 import type { AttentionKernels } from './kernels/attention.ts';
 import type { Word2VecKernels } from './kernels/word2vec.ts';
+import type { LossKernels } from './kernels/loss.ts';
 
 export interface BackendInfo {
   name: string;
@@ -25,7 +26,8 @@ export interface BackendInfo {
 
 export interface Backend
   extends ElementwiseKernels, ShapeKernels, ReduceKernels, MatmulKernels, ConvKernels, PoolKernels,
-  SoftmaxKernels, NormKernels, IndexKernels, SparseKernels, OptimKernels, RnnKernels, AttentionKernels, Word2VecKernels {
+  SoftmaxKernels, NormKernels, IndexKernels, SparseKernels, OptimKernels, RnnKernels, AttentionKernels, Word2VecKernels,
+  LossKernels {
   readonly name: 'js' | 'native';
   info(): BackendInfo;
 }

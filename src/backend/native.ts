@@ -41,8 +41,6 @@ export interface Addon {
   argReduce(isMax: boolean, x: F32, outer: number, dim: number, inner: number, out: I32): void;
   softmax(x: F32, y: F32, outer: number, dim: number, inner: number, log: boolean): void;
   softmaxBackward(y: F32, gy: F32, gx: F32, outer: number, dim: number, inner: number, log: boolean): void;
-  crossEntropyRows(x: F32, targets: I32, rows: number, C: number, lse: F32, loss: F32): void;
-  crossEntropyRowsBackward(x: F32, targets: I32, lse: F32, scale: F32, gx: F32, rows: number, C: number): void;
   layerNorm(x: F32, gamma: F32 | null, beta: F32 | null, y: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
   layerNormBackward(gy: F32, x: F32, gamma: F32 | null, mean: F32, rstd: F32, gx: F32, ggamma: F32 | null, gbeta: F32 | null,
     rows: number, cols: number): void;
@@ -71,6 +69,8 @@ export interface Addon {
   word2vecTrain(inputVectors: F32, outputVectors: F32 | null, nodeVectors: F32 | null, ids: I32, sentenceStarts: I32,
     keep: Uint32Array, noiseProb: Uint32Array, noiseAlias: I32, codeStart: I32, codes: Uint8Array, points: I32,
     params: Float64Array, stats: Float64Array): void;
+  crossEntropyForward(x: F32, target: I32, loss: F32, lse: F32, rows: number, C: number, ignoreIndex: number, smoothing: number): void;
+  crossEntropyBackward(x: F32, target: I32, lse: F32, g: F32, gx: F32, rows: number, C: number, ignoreIndex: number, smoothing: number): void;
 }
 
 /** The native backend plus a thread-count control (for benchmarks; the default is every available core). */
@@ -261,14 +261,6 @@ export function nativeBackend(addon: Addon): NativeBackend {
       if (f32(y) && f32(gy) && f32(gx)) addon.softmaxBackward(y, gy, gx, outer, dim, inner, log);
       else js.softmaxBackward(y, gy, gx, outer, dim, inner, log);
     },
-    crossEntropyRows(x, targets, rows, C, lse, loss) {
-      if (f32(x) && f32(lse) && f32(loss)) addon.crossEntropyRows(x, targets, rows, C, lse, loss);
-      else js.crossEntropyRows(x, targets, rows, C, lse, loss);
-    },
-    crossEntropyRowsBackward(x, targets, lse, scale, gx, rows, C) {
-      if (f32(x) && f32(lse) && f32(scale) && f32(gx)) addon.crossEntropyRowsBackward(x, targets, lse, scale, gx, rows, C);
-      else js.crossEntropyRowsBackward(x, targets, lse, scale, gx, rows, C);
-    },
 
     layerNorm(x, gamma, beta, y, mean, rstd, rows, cols, eps) {
       if (f32(x) && f32n(gamma) && f32n(beta) && f32(y) && f32(mean) && f32(rstd)) addon.layerNorm(x, gamma, beta, y, mean, rstd, rows, cols, eps);
@@ -371,6 +363,14 @@ export function nativeBackend(addon: Addon): NativeBackend {
       addon.word2vecTrain(inV, outV, nodeV, corpus.ids, corpus.sentenceStarts, t.keep, t.noiseProb, t.noiseAlias,
         t.codeStart, t.codes, t.points, w2vParams, w2vStats);
       stats.words = w2vStats[0]; stats.kept = w2vStats[1]; stats.loss = w2vStats[2]; stats.terms = w2vStats[3];
+    },
+    crossEntropyForward(x, target, loss, lse, rows, C, ignoreIndex, smoothing) {
+      if (f32(x) && f32(loss) && f32(lse)) addon.crossEntropyForward(x, target, loss, lse, rows, C, ignoreIndex, smoothing);
+      else js.crossEntropyForward(x, target, loss, lse, rows, C, ignoreIndex, smoothing);
+    },
+    crossEntropyBackward(x, target, lse, g, gx, rows, C, ignoreIndex, smoothing) {
+      if (f32(x) && f32(lse) && f32(g) && f32(gx)) addon.crossEntropyBackward(x, target, lse, g, gx, rows, C, ignoreIndex, smoothing);
+      else js.crossEntropyBackward(x, target, lse, g, gx, rows, C, ignoreIndex, smoothing);
     },
 
     copyStrided(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape) {

@@ -1,4 +1,4 @@
-// `deepten <command>`: list, info, train, eval, experiment, play, sample, similar, analogy.
+// `deepten <command>`: list, info, train, eval, experiment, play, sample, similar, analogy, translate.
 import { parseArgs, parseSettings, formatFlags, UsageError, type FlagSpec } from '../util/flags.ts';
 import { recipes, models } from '../train/recipes/index.ts';
 import { backendInfo, setBackend } from '../backend/index.ts';
@@ -49,6 +49,7 @@ commands:
   sample [model] --checkpoint PATH   text from a trained language model (deepten sample --help)
   similar VECTORS WORD      the words nearest to WORD in trained word vectors (-n 10)
   analogy VECTORS A B C     A is to B as C is to ? (word vectors, 3CosAdd)
+  translate --checkpoint RUN "SENTENCE"   translate German to English with a trained transformer
 
 Run 'deepten <command> --help' for a command's options.`;
 
@@ -158,6 +159,10 @@ async function run(argv: string[]): Promise<number> {
     case 'analogy': {
       const { analogy } = await import('./vectors.ts');
       return analogy(rest);
+    }
+    case 'translate': {
+      const { translateCommand } = await import('./translate.ts');
+      return translateCommand(rest);
     }
     default:
       throw new UsageError(`unknown command '${cmd}'\n\n${usage}`);

@@ -8,6 +8,8 @@ import { lstmVsRnn } from './lstm-vs-rnn.ts';
 import { lstmInit } from './lstm-init.ts';
 import { word2vecWindow } from './word2vec-window.ts';
 import { word2vecMap } from './word2vec-map.ts';
+import { attentionCost } from './attention-cost.ts';
+import { transformerWarmup } from './transformer-warmup.ts';
 
 export interface Experiment {
   summary: string;
@@ -24,4 +26,6 @@ export const experiments: Record<string, Experiment> = {
   'gcn-scaling': gcnScaling,
   'lstm-vs-rnn': lstmVsRnn,
   'lstm-init': lstmInit,
+  'attention-cost': attentionCost,
+  'transformer-warmup': transformerWarmup,
 };

@@ -11,3 +11,9 @@ export { ReLU, LeakyReLU, ELU, GELU, SiLU, Tanh, Sigmoid, Softplus, Softmax, Log
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Upsample } from './pool.ts';
 export { RNN, GRU, LSTM, RNNCell, GRUCell, LSTMCell, type RNNBaseOptions, type RNNOptions, type LSTMOptions, type LSTMState } from './rnn.ts';
 export { MultiheadAttention, type MultiheadAttentionOptions, type AttentionForwardOptions } from './attention.ts';
+export {
+  TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, Transformer,
+  PositionalEncoding, LearnedPositionalEncoding, KVCache, DecoderState,
+  type Activation, type TransformerLayerOptions, type TransformerOptions, type EncoderForwardOptions,
+  type DecoderForwardOptions, type TransformerForwardOptions, type PositionalEncodingOptions, type DecoderLayerState,
+} from './transformer.ts';

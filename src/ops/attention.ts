@@ -232,3 +232,38 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   });
   return reshape(out, [...lead, L, Ev]); // (d0, d1, L, Ev) → q's leading axes
 }
+
+export interface PackedSelfAttentionOptions {
+  isCausal?: boolean;
+  /** (B, T), non-zero = that key is padding. */
+  keyPaddingMask?: Tensor | null;
+  dropoutP?: number;
+  generator?: Generator;
+}
+
+/**
+ * Multi-head self-attention from one packed projection qkv (B, T, 3E) = [Q | K | V] (nanoGPT's c_attn output),
+ * heads of size d = E/numHeads read in place (no split copies) and written in place into the heads' concatenation
+ * (B, T, E): out[b, t, h·d : (h+1)·d] = softmax(q_h·k_hᵀ/√d + masks)·v_h.
+ */
+export function packedSelfAttention(qkv: Tensor, numHeads: number, opts: PackedSelfAttentionOptions = {}): Tensor {
+  const op = 'packedSelfAttention';
+  if (qkv.ndim !== 3 || qkv.shape[2] % (3 * numHeads) !== 0) {
+    throw new Error(`${op}: expected qkv (B, T, 3E) with E divisible by numHeads ${numHeads}, got ${shapeStr(qkv.shape)}`);
+  }
+  if (qkv.dtype === 'int32') throw new Error(`${op}: qkv must be a float tensor, got int32 ${shapeStr(qkv.shape)}`);
+  const [B, T, E3] = qkv.shape, E = E3 / 3, d = E / numHeads;
+  const kpm = opts.keyPaddingMask ?? null;
+  if (kpm && (kpm.ndim !== 2 || kpm.shape[0] !== B || kpm.shape[1] !== T)) throw new Error(`${op}: keyPaddingMask must be [${B}, ${T}], got ${shapeStr(kpm.shape)}`);
+  const dropoutP = opts.dropoutP ?? 0;
+  if (!(dropoutP >= 0 && dropoutP <= 1)) throw new Error(`${op}: dropoutP must be in [0, 1], got ${dropoutP}`);
+  // head h, batch b, position t, feature e of group g sits at g·E + h·d + e of row b·T + t
+  const operand = (g: number): AttentionOperand => ({ slot: 0, offset: g * E, s0: d, s1: T * E3, ld: E3 });
+  const [out] = attentionCore(op, [qkv], operand(0), operand(1), operand(2), {
+    d0: numHeads, d1: B, L: T, S: T, E: d, Ev: d, scale: 1 / Math.sqrt(d), causal: opts.isCausal ?? false,
+    bias: null, biasStrides: [], mask: null, maskStrides: [], maskKeepsNonZero: false,
+    padding: kpm, paddingStrides: [0, T, 0, 1], dropoutP, generator: opts.generator ?? defaultGenerator, needWeights: false,
+    out: { shape: [B, T, E], s0: d, s1: T * E, ld: E },
+  });
+  return out;
+}

@@ -13,8 +13,7 @@ import { requireFloat } from './base.ts';
  * draw is dropped, so m is all zeros.)
  */
 export function fillDropoutMask(m: FloatArray, p: number, g: Generator): void {
-  const threshold = p * 4294967296, scale = 1 / (1 - p);
-  for (let i = 0; i < m.length; i++) m[i] = g.nextU32() >= threshold ? scale : 0;
+  g.fillThreshold(m, p * 4294967296, 1 / (1 - p));
 }
 
 /** y = x·mask/(1 − p), mask ~ Bernoulli(1 − p) from `generator`; ∂y/∂x = mask/(1 − p). */

@@ -3,8 +3,8 @@
 // unbatched (C) with a scalar target — and an int32 target shaped (N) or (N, d1, …).
 import { Tensor } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
-import { allocate, broadcastShapes, empty, sameShape, shapeStr, type FloatArray, type Shape } from '../backend/types.ts';
 import { backend } from '../backend/index.ts';
+import { allocate, empty, broadcastShapes, sameShape, shapeStr, type FloatArray, type Shape } from '../backend/types.ts';
 import { add, cast, div, lt, mul, neg, softplus, square, sub, abs, where } from './elementwise.ts';
 import { requireFloat } from './base.ts';
 import { sum, mean } from './reduce.ts';
@@ -133,7 +133,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   checkReduction(op, reduction);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`${op}: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   const g = classGeometry(op, logits, target, ignoreIndex, weight);
-  if (logits.ndim === 2 && !weight && labelSmoothing === 0) return fusedCrossEntropy(logits, target, ignoreIndex, reduction);
+  if (logits.ndim === 2 && !weight) return fusedCrossEntropy(logits, target, ignoreIndex, labelSmoothing, reduction);
   const logp = logSoftmax(logits, g.classDim);
   const nll = nllCore(logp, target, g, ignoreIndex, reduction);
   if (labelSmoothing === 0) return nll;
@@ -156,41 +156,35 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
 }
 
 /**
- * Cross-entropy of (N, C) logits against (N) targets, no weights or smoothing, as one op with a fused backward:
- *   lse_i = log Σ_c exp x[i, c],   ℓ_i = lse_i − x[i, y_i]   (0 where y_i is ignored)
- *   ∂ℓ_i/∂x[i, c] = softmax(x_i)_c − [c = y_i]
- * Only lse (N) is kept for the backward, never the (N, C) log-probabilities (for a language model's 10k-word
- * softmax that is one pass and one (N, C) buffer instead of four). 'mean' divides by the non-ignored count; with
- * every target ignored the loss is NaN and the gradient 0, as in the composed path.
+ * crossEntropy of (N, C) logits without class weights, as two fused kernels: per row the log-sum-exp and the loss
+ *   ℓ_i = (1 − ε)·(lse_i − x[i, y_i]) + (ε/C)·(C·lse_i − Σ_c x[i, c])
+ * and backward ∂ℓ_i/∂x[i, c] = softmax(x_i)_c − (1 − ε)·[c = y_i] − ε/C. The same values as the composed ops,
+ * without storing log p or the gather's gradient (each as large as the logits: language models' vocabularies).
  */
-function fusedCrossEntropy(x: Tensor, target: Tensor, ignoreIndex: number, reduction: Reduction): Tensor {
+function fusedCrossEntropy(x: Tensor, target: Tensor, ignoreIndex: number, eps: number, reduction: Reduction): Tensor {
   const [N, C] = x.shape;
   const be = backend();
-  const t = new Int32Array(N);
+  const rowLoss = allocate(x.dtype, N) as FloatArray, lse = allocate(x.dtype, N) as FloatArray;
+  const t = target.data as Int32Array;
+  be.crossEntropyForward(x.data as FloatArray, t, rowLoss, lse, N, C, ignoreIndex, eps);
   let count = 0;
-  for (let i = 0; i < N; i++) {
-    const y = target.data[i];
-    t[i] = y === ignoreIndex ? -1 : y;
-    if (y !== ignoreIndex) count++;
-  }
-  const lse = allocate(x.dtype, N) as FloatArray, rows = allocate(x.dtype, N) as FloatArray;
-  be.crossEntropyRows(x.data as FloatArray, t, N, C, lse, rows);
+  for (let i = 0; i < N; i++) if (t[i] !== ignoreIndex) count++;
   let out: Tensor;
-  if (reduction === 'none') out = new Tensor(rows, [N]);
+  if (reduction === 'none') out = new Tensor(rowLoss, [N]);
   else {
     let s = 0;
-    for (let i = 0; i < N; i++) s += rows[i];
-    out = new Tensor(allocate(x.dtype, 1), []);
-    out.data[0] = reduction === 'sum' ? s : count === 0 ? NaN : s / count;
+    for (let i = 0; i < N; i++) s += rowLoss[i];
+    // every target ignored: the mean is NaN but its gradient 0, as PyTorch's
+    const v = allocate(x.dtype, 1);
+    v[0] = reduction === 'sum' ? s : count === 0 ? NaN : s / count;
+    out = new Tensor(v, []);
   }
   return record('crossEntropy', out, [x], (g) => {
-    const scale = allocate(x.dtype, N) as FloatArray;
-    for (let i = 0; i < N; i++) {
-      if (t[i] < 0) continue;
-      scale[i] = reduction === 'none' ? g.data[i] : reduction === 'sum' ? g.data[0] : g.data[0] / count;
-    }
+    const gRow = allocate(x.dtype, N) as FloatArray;
+    if (reduction === 'none') gRow.set(g.data as FloatArray);
+    else gRow.fill(reduction === 'sum' ? g.data[0] : count === 0 ? 0 : g.data[0] / count);
     const gx = new Tensor(empty(x.dtype, N * C), x.shape);
-    be.crossEntropyRowsBackward(x.data as FloatArray, t, lse, scale, gx.data as FloatArray, N, C);
+    be.crossEntropyBackward(x.data as FloatArray, t, lse, gRow, gx.data as FloatArray, N, C, ignoreIndex, eps);
     return [gx];
   });
 }

@@ -35,6 +35,8 @@ export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number,
   if (!(maxNorm >= 0)) throw new Error(`${op}: maxNorm must be >= 0, got ${maxNorm}`);
   const grads = gradsOf(op, params);
   if (grads.length === 0) return 0;
+  // indexed loops: for…of over a typed array can allocate an iterator result per element, which for millions of
+  // gradient elements is hundreds of MB of garbage per step
   let total = 0;
   if (normType === Infinity) {
     for (const g of grads) { const d = g.data; for (let i = 0; i < d.length; i++) { const a = Math.abs(d[i]); if (a > total || Number.isNaN(a)) total = a; } }

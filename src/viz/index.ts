@@ -4,4 +4,5 @@ export { encodeGif, writeGif, lzwEncode, type GifOptions } from './gif.ts';
 export { tileGrid, writeGrid, type Image, type GridOptions } from './grid.ts';
 export { Canvas, type RGB } from './canvas.ts';
 export { linePlot, writePlot, niceTicks, formatTick, SERIES_COLORS, type Series, type PlotOptions } from './plot.ts';
+export { heatmap, asciiLabel, type HeatmapOptions } from './heatmap.ts';
 export { glyphPixel, textWidth, GLYPH_WIDTH, GLYPH_HEIGHT, GLYPH_ADVANCE } from './font.ts';

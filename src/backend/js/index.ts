@@ -13,10 +13,11 @@ import { optim } from './optim.ts';
 import { rnn } from './rnn.ts';
 import { attention } from './attention.ts';
 import { word2vec } from './word2vec.ts';
+import { loss } from './loss.ts';
 
 /** The pure-TypeScript backend: always available, and the fallback for any kernel a native backend lacks. */
 export const jsBackend: Backend = {
   name: 'js',
   info: () => ({ name: 'js', blas: 'none (TypeScript loops)', threads: 1 }),
-  ...elementwise, ...shape, ...reduce, ...matmul, ...conv, ...pool, ...softmax, ...norm, ...indexing, ...sparse, ...optim, ...rnn, ...attention, ...word2vec,
+  ...elementwise, ...shape, ...reduce, ...matmul, ...conv, ...pool, ...softmax, ...norm, ...indexing, ...sparse, ...optim, ...rnn, ...attention, ...word2vec, ...loss,
 };

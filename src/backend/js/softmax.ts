@@ -35,24 +35,4 @@ export const softmax: SoftmaxKernels = {
       }
     }
   },
-  crossEntropyRows(x, targets, rows, C, lse, loss) {
-    for (let r = 0; r < rows; r++) {
-      const b = r * C;
-      let m = -Infinity;
-      for (let c = 0; c < C; c++) if (x[b + c] > m) m = x[b + c];
-      if (m === -Infinity) m = 0;
-      let s = 0;
-      for (let c = 0; c < C; c++) s += Math.exp(x[b + c] - m);
-      const l = m + Math.log(s);
-      lse[r] = l;
-      loss[r] = targets[r] < 0 ? 0 : l - x[b + targets[r]];
-    }
-  },
-  crossEntropyRowsBackward(x, targets, lse, scale, gx, rows, C) {
-    for (let r = 0; r < rows; r++) {
-      const b = r * C, s = scale[r], l = lse[r];
-      for (let c = 0; c < C; c++) gx[b + c] = s * Math.exp(x[b + c] - l);
-      if (targets[r] >= 0) gx[b + targets[r]] -= s;
-    }
-  },
 };

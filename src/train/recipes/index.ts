@@ -6,14 +6,15 @@ import { gcn, gae } from './graph.ts';
 import { dqn } from './dqn.ts';
 import { lstm } from './lstm.ts';
 import { word2vec } from './word2vec.ts';
+import { transformer } from './transformer.ts';
+import { gpt } from './gpt.ts';
 import { dcgan } from './dcgan.ts';
 
-export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, lstm, word2vec, dcgan, gcn, gae, dqn };
+export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, lstm, word2vec, transformer, gpt, dcgan, gcn, gae, dqn };
 
 /** Models of the ten whose recipes are not written yet. */
 const planned: ModelInfo[] = [
   { name: 'word2vec', title: 'Word2Vec (skip-gram / CBOW)', task: 'English corpus + Google analogies', reference: 'gensim / the C tool on the same corpus' },
-  { name: 'transformer', title: 'Transformer encoder-decoder', task: 'Multi30k de→en translation', reference: 'BLEU 36.5 (3+3 layers, d 256)' },
   { name: 'dcgan', title: 'GAN (DCGAN)', task: 'MNIST digits, judged by classifier-FID', reference: 'FID 54.5 after 25 epochs (PyTorch, same recipe)' },
   { name: 'ddpm', title: 'Diffusion (DDPM, U-Net)', task: 'MNIST digits, judged by classifier-FID', reference: 'FID 10.9 after 10k steps (PyTorch, same recipe)' },
 ];
