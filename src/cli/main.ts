@@ -19,6 +19,9 @@ const trainFlags: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'run directory (default runs/<model>/<timestamp>)' },
   'data-dir': { type: 'string', help: 'dataset directory (else $DEEPTEN_DATA, then ~/.cache/deepten)' },
   resume: { type: 'string', help: 'continue the run in this directory from its last checkpoint' },
+  overwrite: { type: 'boolean', help: 'replace the run already in --out' },
+  'checkpoint-every': { type: 'number', help: 'also checkpoint every N steps (default: epoch ends, every 10 minutes, signals)' },
+  'checkpoint-minutes': { type: 'number', help: 'checkpoint at least every M minutes (default 10)' },
   dataset: { type: 'string', help: 'dataset, for models that train on several' },
   set: { type: 'string', help: 'recipe overrides, comma-separated key=value' },
 };
@@ -106,6 +109,8 @@ async function run(argv: string[]): Promise<number> {
         batchSize: flags['batch-size'] as number | undefined, lr: flags.lr as number | undefined,
         seed: flags.seed as number | undefined, out: flags.out as string | undefined, dataDir: flags['data-dir'] as string | undefined,
         resume: flags.resume as string | undefined, dataset: flags.dataset as string | undefined, set: parseSet(flags.set),
+        overwrite: flags.overwrite === true ? true : undefined,
+        checkpointEvery: flags['checkpoint-every'] as number | undefined, checkpointMinutes: flags['checkpoint-minutes'] as number | undefined,
       });
       out(JSON.stringify(summary));
       return summary.interrupted ? 130 : 0; // 128 + SIGINT, as a shell reports an interrupted command

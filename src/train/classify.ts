@@ -8,19 +8,18 @@ import { manualSeed, Generator } from '../random.ts';
 import { backend } from '../backend/index.ts';
 import { crossEntropy } from '../ops/loss.ts';
 import type { Module } from '../nn/module.ts';
-import { SGD, Adam, AdamW, LambdaLR, type Optimizer } from '../optim/index.ts';
+import { SGD, Adam, AdamW, LambdaLR, LinearLR, SequentialLR, CosineAnnealingLR, MultiStepLR, type Optimizer, type LRScheduler } from '../optim/index.ts';
 import { DataLoader, loadMnist, loadFashionMnist, loadCifar10, ensureDataset, CIFAR10_MEAN, CIFAR10_STD, type ImageDataset } from '../data/index.ts';
 import { drawAugmentParams, type ImageShape } from '../data/transforms.ts';
-import { Prefetcher } from '../data/prefetch.ts';
+import { Prefetcher, type PrefetchStream } from '../data/prefetch.ts';
 import { buildImageBatch, shareImageBatchData, imageBatchWorker, type ImageBatchData, type ImageBatchJob, type ImageBatch } from '../data/image-batch.ts';
 import type { LoaderState } from '../data/loader.ts';
 import type { RngState } from '../random.ts';
-import { Run, type Summary } from './run.ts';
-import { Progress } from './progress.ts';
-import { saveCheckpoint, loadCheckpoint, loadWeights } from './checkpoint.ts';
-import { writeSafetensors } from '../io/safetensors.ts';
+import type { Summary } from './run.ts';
+import { loadWeights } from './checkpoint.ts';
 import type { TrainOptions, EvalOptions } from './recipe.ts';
-import { applyOverrides } from './overrides.ts';
+import type { OverrideSchema } from './overrides.ts';
+import { startRun, resolveWeights } from './loop.ts';
 
 export interface ClassifierConfig {
   dataset: ClassifierDataset;
@@ -62,6 +61,10 @@ export interface ClassifierSpec {
   build(model: Record<string, unknown>, inChannels: number): Module;
   /** The datasets the model's input layer fits (the 28×28 models cannot take 32×32 RGB). */
   datasets: ClassifierDataset[];
+  /** The image shape [C, H, W] the model takes, when it takes only one (checked against the data). */
+  inputShape?(model: Record<string, unknown>): [number, number, number] | null;
+  /** Allowed values of the model's enum settings, by dotted path ('model.activation'). */
+  choices?: Record<string, readonly string[]>;
 }
 
 export type ClassifierDataset = 'mnist' | 'fashion-mnist' | 'cifar10';
@@ -157,36 +160,63 @@ function makeOptimizer(model: Module, cfg: ClassifierConfig): Optimizer<any> {
   return new AdamW(params, { lr: cfg.lr, weightDecay: cfg.weightDecay });
 }
 
-/** lr multiplier at optimizer step t of T: linear warm-up, then cosine to 0 or steps of ×0.1. */
-function lrFactor(cfg: ClassifierConfig, stepsPerEpoch: number): (t: number) => number {
+/**
+ * The per-step schedule: `warmupEpochs` of linear warm-up (lr·(t+1)/W), then cosine decay to 0 over the remaining
+ * steps, or ×0.1 at each milestone (a fraction of all steps), or a constant rate.
+ */
+function makeScheduler(optimizer: Optimizer<any>, cfg: ClassifierConfig, stepsPerEpoch: number): LRScheduler {
   const total = cfg.epochs * stepsPerEpoch;
-  const warm = cfg.warmupEpochs * stepsPerEpoch;
-  return (t) => {
-    if (t < warm) return (t + 1) / warm;
-    if (cfg.schedule === 'cosine') return 0.5 * (1 + Math.cos((Math.PI * (t - warm)) / Math.max(1, total - warm)));
-    if (cfg.schedule === 'step') return 0.1 ** cfg.milestones.filter((m) => t >= m * total).length;
-    return 1;
+  const warm = Math.round(cfg.warmupEpochs * stepsPerEpoch);
+  const main = (): LRScheduler => {
+    if (cfg.schedule === 'cosine') return new CosineAnnealingLR(optimizer, Math.max(1, total - warm));
+    if (cfg.schedule === 'step') return new MultiStepLR(optimizer, cfg.milestones.map((m) => Math.ceil(m * total) - warm), 0.1);
+    return new LambdaLR(optimizer, () => 1);
   };
+  if (warm <= 0) return main();
+  const warmup = warm > 1 ? new LinearLR(optimizer, 1 / warm, 1, warm - 1) : new LambdaLR(optimizer, () => 1);
+  return new SequentialLR(optimizer, [warmup, main()], [warm]);
+}
+
+/** The choices of the classifiers' enum settings (the model's own ones come from the spec). */
+export function classifierSchema(spec: ClassifierSpec): OverrideSchema {
+  return { choices: { optimizer: ['sgd', 'adam', 'adamw'], schedule: ['none', 'cosine', 'step'], ...spec.choices } };
+}
+
+/** Loads the splits and checks them against the settings and the model, before a run directory is made. */
+async function prepareData(spec: ClassifierSpec, cfg: ClassifierConfig, dataDir?: string): Promise<{ train: ImageDataset; test: ImageDataset }> {
+  datasetInfo(spec, cfg.dataset);
+  await ensureDataset(cfg.dataset, { dataDir });
+  const train = loadSplit(cfg, 'train', dataDir);
+  const test = loadSplit(cfg, 'test', dataDir);
+  if (cfg.batchSize > train.n) throw new Error(`${spec.name}: batch size ${cfg.batchSize} is larger than the ${cfg.dataset} training set (${train.n} examples)`);
+  const want = spec.inputShape?.(cfg.model);
+  for (const d of [train, test]) {
+    const got = imageShape(d);
+    if (want && got.some((v, i) => v !== want[i])) {
+      throw new Error(`${spec.name}: the ${cfg.dataset} images are ${got.join('×')} (C×H×W), but this model takes ${want.join('×')}`);
+    }
+  }
+  return { train, test };
 }
 
 export async function trainClassifier(spec: ClassifierSpec, opts: TrainOptions): Promise<Summary> {
-  let run: Run | null = null;
-  let cfg: ClassifierConfig;
-  if (opts.resume) {
-    run = Run.open(spec.name, { resume: opts.resume, config: null });
-    cfg = run.config<ClassifierConfig>();
-    if (opts.maxSteps !== undefined) cfg.maxSteps = opts.maxSteps; // the one setting a resume may change
-  } else {
-    cfg = applyOverrides(structuredClone(spec.defaults), opts);
-    datasetDefaults(spec, cfg, opts.set);
-  }
-  // find (or download) the data before a new run's directory is made, so a missing dataset leaves nothing behind
-  await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
-  run ??= Run.open(spec.name, { out: opts.out, config: cfg });
+  const tr = await startRun({
+    model: spec.name,
+    defaults: (o) => {
+      const cfg = structuredClone(spec.defaults);
+      if (o.dataset) cfg.dataset = o.dataset as ClassifierDataset;
+      return cfg;
+    },
+    schema: classifierSchema(spec),
+    prepare: async (cfg, o) => {
+      if (!o.resume) datasetDefaults(spec, cfg, o.set);
+      return prepareData(spec, cfg, o.dataDir);
+    },
+  }, opts);
+  const cfg = tr.cfg;
+  const { train, test } = tr.data;
   manualSeed(cfg.seed);
   const model = spec.build(cfg.model, datasetInfo(spec, cfg.dataset).channels);
-  const train = loadSplit(cfg, 'train', opts.dataDir);
-  const test = loadSplit(cfg, 'test', opts.dataDir);
   const loader = new DataLoader<number, Int32Array>({ length: train.n, get: (i) => i }, {
     batchSize: cfg.batchSize, shuffle: true, dropLast: true, seed: cfg.seed + 1, collate: (_items, idx) => idx,
   });
@@ -207,104 +237,93 @@ export async function trainClassifier(spec: ClassifierSpec, opts: TrainOptions):
   }
   const snapshot = (): { loader: LoaderState; augment: RngState } => ({ loader: loader.state(), augment: augment.getState() });
   const optimizer = makeOptimizer(model, cfg);
-  const scheduler = new LambdaLR(optimizer, lrFactor(cfg, loader.length));
+  const scheduler = makeScheduler(optimizer, cfg, loader.length);
   const totalSteps = Math.min(cfg.epochs * loader.length, cfg.maxSteps > 0 ? cfg.maxSteps : Infinity);
-  let step = 0, epoch = 0, best = 0, lastTest = { accuracy: NaN, loss: NaN };
-  const ckpt = run.path('checkpoint.safetensors');
-  if (opts.resume) {
-    const st = loadCheckpoint(ckpt, { model, optimizer, scheduler });
-    const extra = st.extra as { loader: any; augment: any; best: number; lastTest?: { accuracy: number; loss: number } };
-    step = st.step; epoch = st.epoch; best = extra.best;
-    if (extra.lastTest) lastTest = extra.lastTest;
-    loader.setState(extra.loader);
-    augment.setState(extra.augment);
-  }
-  // made here, after everything that can throw before the try below, so the worker is always closed
+  let best = 0;
+  // the stream of the current pass over the data; its state is the loader's and augmentation's position just after
+  // the last batch handed out (the jobs run ahead in the prefetcher)
+  let stream: PrefetchStream<ImageBatchJob, ImageBatch, ReturnType<typeof snapshot>> | null = null;
+  let batchesIt: AsyncIterator<ImageBatch> | null = null;
+  const position = () => stream?.state ?? snapshot();
   const batches = new Prefetcher<ImageBatchJob, ImageBatch>({ name: `${spec.name} training batches`, worker: imageBatchWorker, workerData: data, depth: prefetch });
-  const save = () => saveCheckpoint(ckpt, { model, optimizer, scheduler }, {
-    step, epoch, config: cfg, extra: { loader: loader.state(), augment: augment.getState(), best, lastTest },
-  });
-  let interrupted = false;
-  const onSigint = () => { interrupted = true; };
-  process.once('SIGINT', onSigint);
-  const progress = new Progress(spec.name, step);
-  const t0 = Date.now();
-  let lastYield = Date.now(), windowStart = Date.now(), windowExamples = 0;
+  const nextBatch = async (): Promise<ImageBatch> => {
+    for (;;) {
+      if (!batchesIt) {
+        stream = batches.iterate(jobs(), { snapshot });
+        batchesIt = stream[Symbol.asyncIterator]();
+      }
+      const r = await batchesIt.next();
+      if (!r.done) return r.value;
+      // a pass ended: put the loader back to just after its last batch, so the next pass starts a new epoch
+      loader.setState(stream!.state!.loader);
+      augment.setState(stream!.state!.augment);
+      batchesIt = null;
+    }
+  };
   model.train();
+  let result;
   try {
-    while (step < totalSteps && !interrupted) {
-      const passStart = step;
-      const stream = batches.iterate(jobs(), { snapshot });
-      for await (const batch of stream) {
-        const [x, y] = batchTensors(batch, shape);
+    result = await tr.loop({
+      parts: { model, optimizer, scheduler },
+      totalSteps,
+      stepsPerEpoch: loader.length,
+      step: async () => {
+        const [x, y] = batchTensors(await nextBatch(), shape);
         const loss = crossEntropy(model.forward(x) as Tensor, y, { labelSmoothing: cfg.labelSmoothing });
         optimizer.zeroGrad();
         loss.backward();
+        const lr = optimizer.paramGroups[0].lr as number;
         optimizer.step();
         scheduler.step();
-        step++;
-        windowExamples += y.size;
-        const now = Date.now();
-        const lr = optimizer.paramGroups[0].lr as number;
-        const eps = (windowExamples * 1000) / Math.max(1, now - windowStart);
-        progress.update({ step, total: totalSteps, epoch, loss: loss.item(), lr, examplesPerSec: eps });
-        if (step % 50 === 0 || step === totalSteps) {
-          run.logMetrics({ step, epoch, loss: loss.item(), lr, examplesPerSec: eps });
-          windowStart = now; windowExamples = 0;
-        }
-        if (step >= totalSteps || interrupted) break;
-        // let signal handlers run: a Ctrl-C is only seen when the event loop gets a turn
-        if (now - lastYield > 100) { await new Promise((r) => setImmediate(r)); lastYield = Date.now(); }
-      }
-      // the jobs ran ahead of training: put the loader and augmentation back to just after the last batch trained on
-      loader.setState(stream.state!.loader);
-      augment.setState(stream.state!.augment);
-      // the loader counts epochs; a break on an epoch's last batch leaves its position at the end instead of 0
-      const ls = loader.state();
-      const epochDone = ls.position === 0 || ls.position === loader.length;
-      epoch = ls.epoch + (ls.position === loader.length ? 1 : 0);
-      // a pass that trained nothing (a run resumed at an epoch's end) has nothing new to evaluate: it was evaluated before it was saved
-      if ((epochDone || step >= totalSteps) && step > passStart) {
-        lastTest = evaluateClassifier(model, test, cfg);
-        best = Math.max(best, lastTest.accuracy);
-        run.logMetrics({ step, epoch, testAccuracy: lastTest.accuracy, testLoss: lastTest.loss });
-        progress.log(`${spec.name} epoch ${epoch} step ${step}: test accuracy ${(100 * lastTest.accuracy).toFixed(2)}% loss ${lastTest.loss.toFixed(4)}`);
-      }
-      save();
-    }
+        return { loss: loss.item(), examples: y.size, lr };
+      },
+      evaluate: () => {
+        const r = evaluateClassifier(model, test, cfg);
+        best = Math.max(best, r.accuracy);
+        return { testAccuracy: r.accuracy, testLoss: r.loss };
+      },
+      describe: (m) => `test accuracy ${(100 * m.testAccuracy).toFixed(2)}% loss ${m.testLoss.toFixed(4)}`,
+      extra: () => ({ ...position(), best }),
+      restore: (extra) => {
+        const e = extra as { loader: LoaderState; augment: RngState; best: number };
+        loader.setState(e.loader);
+        augment.setState(e.augment);
+        best = e.best;
+      },
+    });
+  } catch (e) {
+    tr.close();
+    throw e;
   } finally {
-    process.removeListener('SIGINT', onSigint);
-    progress.done();
     await batches.close();
   }
-  if (interrupted) {
-    progress.log(`${spec.name}: interrupted at step ${step}; checkpoint saved, continue with --resume ${run.dir}`);
-  }
-  writeSafetensors(run.path('model.safetensors'), Object.fromEntries(model.stateDict()));
-  const summary: Summary = {
-    model: spec.name, dataset: cfg.dataset, metric: 'test_accuracy', value: lastTest.accuracy, steps: step,
-    seconds: (Date.now() - t0) / 1000, backend: backend().name, seed: cfg.seed, testLoss: lastTest.loss, bestAccuracy: best,
-    parameters: model.parameters().reduce((s, p) => s + p.size, 0), run: run.dir, interrupted,
-  };
-  run.writeSummary(summary);
-  return summary;
+  const last = result.lastEval ?? { testAccuracy: NaN, testLoss: NaN };
+  return tr.finish({
+    metric: 'test_accuracy', value: last.testAccuracy, steps: result.step, testLoss: last.testLoss, bestAccuracy: best,
+    parameters: model.parameters().reduce((s, p) => s + p.size, 0),
+  });
 }
 
 /**
- * Test accuracy of saved weights. When the weights sit in a run directory, its config.json supplies the model's
- * options, dataset and normalisation (so a `--set model.depth=32` run evaluates as trained); else the recipe defaults.
+ * Test accuracy of saved weights: a weights file, or a run directory (its model.safetensors). When the weights
+ * sit in a run directory, its config.json supplies the model's options, dataset and normalisation (so a
+ * `--set model.depth=32` run evaluates as trained); else the recipe defaults.
  */
 export async function evaluateCheckpoint(spec: ClassifierSpec, opts: EvalOptions): Promise<Record<string, number>> {
-  const runConfig = join(dirname(opts.checkpoint), 'config.json');
-  const saved = existsSync(runConfig) ? JSON.parse(readFileSync(runConfig, 'utf8')) as Partial<ClassifierConfig> : null;
+  const file = resolveWeights(opts.checkpoint);
+  const runConfig = join(dirname(file), 'config.json');
+  let saved: Partial<ClassifierConfig> | null = null;
+  if (existsSync(runConfig)) {
+    try { saved = JSON.parse(readFileSync(runConfig, 'utf8')); } catch (e) { throw new Error(`${runConfig}: not valid JSON (${(e as Error).message})`); }
+  }
   const cfg: ClassifierConfig = saved?.model ? { ...spec.defaults, ...saved, testLimit: 0 } : structuredClone(spec.defaults);
   if (opts.dataset && opts.dataset !== cfg.dataset) {
     cfg.dataset = opts.dataset as ClassifierDataset;
     datasetDefaults(spec, cfg);
   } else if (!saved?.model) datasetDefaults(spec, cfg);
-  await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
+  const { test } = await prepareData(spec, { ...cfg, batchSize: 1, trainLimit: 1 }, opts.dataDir);
   const model = spec.build(cfg.model, datasetInfo(spec, cfg.dataset).channels);
-  model.loadStateDict(new Map(Object.entries(loadWeights(opts.checkpoint))), { strict: true });
-  const r = evaluateClassifier(model, loadSplit(cfg, 'test', opts.dataDir), cfg);
+  model.loadStateDict(new Map(Object.entries(loadWeights(file))), { strict: true });
+  const r = evaluateClassifier(model, test, cfg);
   return { test_accuracy: r.accuracy, test_loss: r.loss };
 }

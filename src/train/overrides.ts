@@ -2,7 +2,12 @@
 // config does not have and values of the wrong type.
 import type { TrainOptions } from './recipe.ts';
 
-export function applyOverrides<C extends object>(cfg: C, opts: TrainOptions): C {
+export interface OverrideSchema {
+  /** Allowed values of enum settings, by dotted path ('optimizer', 'model.activation'). */
+  choices?: Record<string, readonly string[]>;
+}
+
+export function applyOverrides<C extends object>(cfg: C, opts: TrainOptions, schema: OverrideSchema = {}): C {
   const c = cfg as Record<string, unknown>;
   const common: [keyof TrainOptions, string][] = [['epochs', 'epochs'], ['maxSteps', 'maxSteps'], ['batchSize', 'batchSize'], ['lr', 'lr'], ['seed', 'seed'], ['dataset', 'dataset']];
   for (const [opt, key] of common) {
@@ -30,6 +35,11 @@ export function applyOverrides<C extends object>(cfg: C, opts: TrainOptions): C 
     } else if (Array.isArray(cur)) {
       target[last] = raw.split('/').map((s) => { const v = Number(s); if (!Number.isFinite(v)) throw new Error(`--set ${path}: expected numbers separated by '/', got '${raw}'`); return v; });
     } else target[last] = raw;
+  }
+  for (const [path, allowed] of Object.entries(schema.choices ?? {})) {
+    let v: unknown = c;
+    for (const k of path.split('.')) v = v && typeof v === 'object' && Object.hasOwn(v, k) ? (v as Record<string, unknown>)[k] : undefined;
+    if (v !== undefined && !allowed.includes(String(v))) throw new Error(`${path}: unknown value '${String(v)}'; one of ${allowed.join(', ')}`);
   }
   return cfg;
 }

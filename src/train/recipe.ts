@@ -11,6 +11,12 @@ export interface TrainOptions {
   out?: string;
   dataDir?: string;
   resume?: string;
+  /** Replace the run already in `out`. */
+  overwrite?: boolean;
+  /** Checkpoint every this many steps (0 = only at epoch ends, on signals and at the end) … */
+  checkpointEvery?: number;
+  /** … and at least every this many minutes (default 10). */
+  checkpointMinutes?: number;
   dataset?: string;
   /** Recipe-specific overrides, from --set key=value. */
   set?: Record<string, string>;

@@ -110,7 +110,7 @@ test('CLI: bad input gives one clear line and a non-zero exit', () => {
     [['train', 'mlp', '--epochs', 'many'], /--epochs must be a number, got 'many'/],
     [['train', 'mlp', '--bogus'], /unknown option --bogus/],
     [['train', 'mlp', '--set', 'nosuch=1'], /--set nosuch: no such setting/],
-    [['train', 'mlp', '--resume', '/nonexistent/run'], /not a run directory/],
+    [['train', 'mlp', '--resume', '/nonexistent/run'], /--resume \/nonexistent\/run: no such directory/],
     [['eval', 'mlp'], /--checkpoint PATH is required/],
     [['eval', 'mlp', '--checkpoint', '/nonexistent.safetensors'], /\/nonexistent\.safetensors/],
     [['info', '--backend', 'gpu'], /--backend must be js or native/],
