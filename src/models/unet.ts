@@ -61,20 +61,20 @@ export class ResBlock extends Module {
 
   constructor(inChannels: number, outChannels: number, timeDim: number, groups: number) {
     super();
-    this.norm1 = new GroupNorm(groups, inChannels);
+    // GN followed by SiLU is one fused op (nn.GroupNorm's activation option)
+    this.norm1 = new GroupNorm(groups, inChannels, { activation: 'silu' });
     this.conv1 = new Conv2d(inChannels, outChannels, 3, { padding: 1 });
     this.temb_proj = new Linear(timeDim, outChannels);
-    this.norm2 = new GroupNorm(groups, outChannels);
+    this.norm2 = new GroupNorm(groups, outChannels, { activation: 'silu' });
     this.conv2 = new Conv2d(outChannels, outChannels, 3, { padding: 1 });
     this.skip = inChannels !== outChannels ? new Conv2d(inChannels, outChannels, 1) : null;
   }
 
   /** x (B, Cin, H, W), tembAct = SiLU(temb) (B, timeDim) → (B, Cout, H, W). */
   forward(x: Tensor, tembAct: Tensor): Tensor {
-    let h = this.conv1.forward(this.norm1.forward(x).silu());        // (B, Cout, H, W)
-    const t = this.temb_proj.forward(tembAct);                        // (B, Cout)
-    h = h.add(t.reshape(t.shape[0], t.shape[1], 1, 1));               // one shift per (sample, channel)
-    h = this.conv2.forward(this.norm2.forward(h).silu());             // (B, Cout, H, W)
+    let h = this.conv1.forward(this.norm1.forward(x));                // conv(SiLU(GN(x))): (B, Cout, H, W)
+    const t = this.temb_proj.forward(tembAct);                        // (B, Cout): one shift per sample and channel
+    h = this.conv2.forward(this.norm2.forward(h, t));                 // conv(SiLU(GN(h + t))), the add fused into GN
     return h.add(this.skip ? this.skip.forward(x) : x);
   }
 }
@@ -141,7 +141,7 @@ export class UNet extends Module {
     this.up2 = new ResBlock(c3 + c2, c2, td, g);
     this.upsample1 = new Conv2d(c2, c2, 3, { padding: 1 });
     this.up1 = new ResBlock(c2 + c1, c1, td, g);
-    this.norm_out = new GroupNorm(g, c1);
+    this.norm_out = new GroupNorm(g, c1, { activation: 'silu' });
     this.conv_out = new Conv2d(c1, c.channels, 3, { padding: 1 });
   }
 
@@ -165,6 +165,6 @@ export class UNet extends Module {
     h = this.up2.forward(cat([h, h2], 1), ta);                     // (B, 128 → 64, 14, 14)
     h = this.upsample1.forward(upsampleNearest2d(h, 2));           // (B, 64, 28, 28)
     h = this.up1.forward(cat([h, h1], 1), ta);                     // (B, 96 → 32, 28, 28)
-    return this.conv_out.forward(this.norm_out.forward(h).silu()); // (B, 1, 28, 28)
+    return this.conv_out.forward(this.norm_out.forward(h));        // conv(SiLU(GN(h))): (B, 1, 28, 28)
   }
 }
