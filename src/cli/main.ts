@@ -1,7 +1,6 @@
 // `deepten <command>`: list, info, train, eval, experiment, play.
 import { parseArgs, formatFlags, UsageError, type FlagSpec } from './args.ts';
-import { catalog } from '../train/catalog.ts';
-import { recipes } from '../train/recipes/index.ts';
+import { recipes, models } from '../train/recipes/index.ts';
 import { backend, setBackend } from '../backend/index.ts';
 
 const common: Record<string, FlagSpec> = {
@@ -70,11 +69,11 @@ function parseSet(s: unknown): Record<string, string> | undefined {
 }
 
 function recipeFor(name: string | undefined, cmd: string) {
-  if (!name) throw new UsageError(`${cmd}: which model? one of ${catalog.map((c) => c.name).join(', ')}`);
+  if (!name) throw new UsageError(`${cmd}: which model? one of ${Object.keys(recipes).join(', ')}`);
   const r = recipes[name];
   if (!r) {
-    const known = catalog.find((c) => c.name === name);
-    throw new UsageError(known ? `${cmd}: ${name} has no training recipe yet` : `${cmd}: unknown model '${name}'; one of ${catalog.map((c) => c.name).join(', ')}`);
+    const known = models().find((c) => c.name === name);
+    throw new UsageError(known ? `${cmd}: ${name} has no training recipe yet` : `${cmd}: unknown model '${name}'; one of ${Object.keys(recipes).join(', ')}`);
   }
   return r;
 }
@@ -86,8 +85,8 @@ async function run(argv: string[]): Promise<number> {
     case 'list': {
       const { flags } = parseArgs(rest, common);
       if (flags.help) { out('usage: deepten list\n\nPrints each model, its task, its reference result, and whether it has a recipe.'); return 0; }
-      for (const c of catalog) {
-        out(`${c.name.padEnd(12)}${c.title}\n${''.padEnd(12)}task: ${c.task}\n${''.padEnd(12)}reference: ${c.reference}${recipes[c.name] ? '' : '\n            (no recipe yet)'}`);
+      for (const c of models()) {
+        out(`${c.name.padEnd(12)}${c.title}${c.status === 'planned' ? '  (planned: no recipe yet)' : ''}\n${''.padEnd(12)}task: ${c.task}\n${''.padEnd(12)}reference: ${c.reference}`);
       }
       return 0;
     }

@@ -3,12 +3,12 @@
 // (a local mirror; the tests use a loopback server). Without network the error says what to fetch and where.
 // Datasets published as one archive (CIFAR-10) are fetched whole and unpacked into the dataset folder by the safe
 // tar reader in src/io/tar.ts; the archive itself is not kept.
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { extractTar } from '../io/tar.ts';
-import { cacheRoot, datasetSpec, resolveDataDir, type DataDirOptions } from './paths.ts';
+import { datasetSpec, downloadDir, resolveDataDir, type DataDirOptions } from './paths.ts';
 
 /** Datasets with one canonical folder of plain files: base URL, and whether the files are served gzipped. */
 const SOURCES: Record<string, { base: string; gz: boolean }> = {
@@ -55,7 +55,8 @@ export async function ensureDataset(name: string, opts: DataDirOptions & { timeo
   if ((!src && !archive) || process.env.DEEPTEN_OFFLINE === '1') throw notFound;
   const spec = datasetSpec(name);
   const base = process.env.DEEPTEN_MIRROR ? process.env.DEEPTEN_MIRROR.replace(/\/?$/, '/') : (archive ?? src).base;
-  const dir = join(process.env.DEEPTEN_DATA ? resolve(process.env.DEEPTEN_DATA) : cacheRoot(), spec.folder);
+  if (opts.dataDir && !existsSync(opts.dataDir)) throw notFound; // a folder the user named must exist
+  const dir = downloadDir(name, opts);
   mkdirSync(dir, { recursive: true });
   process.stderr.write(`deepten: downloading ${name} from ${base} into ${dir}\n`);
   try {

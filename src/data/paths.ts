@@ -105,6 +105,10 @@ export function cacheRoot(): string {
   return join(homedir(), '.cache', 'deepten');
 }
 
+function isDir(p: string): boolean {
+  try { return statSync(p).isDirectory(); } catch { return false; }
+}
+
 function isFile(p: string): boolean {
   try { return statSync(p).isFile(); } catch { return false; }
 }
@@ -121,32 +125,41 @@ function holds(dir: string, spec: DatasetSpec): boolean {
   return spec.files.every((f) => findFile(dir, f, spec.gz) !== null);
 }
 
-/** The folders searched for a dataset, in lookup order. */
+/**
+ * The folders searched for a dataset, in lookup order. An explicit dataDir is the only place searched: a folder
+ * the user named that lacks the files is an error, never a silent fall-back to another copy.
+ */
 export function candidateDirs(name: string, opts: DataDirOptions = {}): string[] {
   const spec = datasetSpec(name);
   const under = (root: string) => spec.subdirs.map((s) => join(root, spec.folder, s));
-  const out: string[] = [];
   if (opts.dataDir) {
     const d = resolve(opts.dataDir);
-    out.push(...spec.subdirs.map((s) => join(d, s)), ...under(d));
+    return [...new Set([...spec.subdirs.map((s) => join(d, s)), ...under(d)])];
   }
+  const out: string[] = [];
   if (process.env.DEEPTEN_DATA) out.push(...under(resolve(process.env.DEEPTEN_DATA)));
   out.push(...under(cacheRoot()));
   out.push(...(spec.extra?.() ?? []));
   return [...new Set(out)];
 }
 
+/** Where a download of the dataset goes: under the explicit dataDir, else $DEEPTEN_DATA, else the cache. */
+export function downloadDir(name: string, opts: DataDirOptions = {}): string {
+  const root = opts.dataDir ? resolve(opts.dataDir) : process.env.DEEPTEN_DATA ? resolve(process.env.DEEPTEN_DATA) : cacheRoot();
+  return join(root, datasetSpec(name).folder);
+}
+
 /** The first folder (in lookup order) that holds all of the dataset's files; otherwise an error saying what to fetch. */
 export function resolveDataDir(name: string, opts: DataDirOptions = {}): string {
   const spec = datasetSpec(name);
+  if (opts.dataDir && !isDir(resolve(opts.dataDir))) throw new Error(`--data-dir ${opts.dataDir}: no such directory`);
   const dirs = candidateDirs(name, opts);
   for (const d of dirs) if (existsSync(d) && holds(d, spec)) return d;
-  return download(name, spec, dirs);
+  return download(name, spec, dirs, downloadDir(name, opts));
 }
 
 /** One error that tells the user exactly what to fetch and where to put it. */
-function download(name: string, spec: DatasetSpec, searched: string[]): never {
-  const target = join(process.env.DEEPTEN_DATA ? resolve(process.env.DEEPTEN_DATA) : cacheRoot(), spec.folder);
+function download(name: string, spec: DatasetSpec, searched: string[], target: string): never {
   throw new Error(
     `dataset '${name}' not found locally (ensureDataset / deepten train download it when the network allows).\n` +
     `  expected files: ${spec.files.join(', ')}${spec.gz ? ' (each may be gzipped, with .gz appended)' : ''}\n` +

@@ -234,7 +234,7 @@ export class TrainRun<C extends object, D = undefined> {
         const now = Date.now();
         const rate = (windowExamples * 1000) / Math.max(1, now - windowStart);
         const epoch = epochOf(step), epochEnd = step % spe === 0;
-        progress.update({ step, total: task.totalSteps, epoch, loss: r.loss, lr: r.lr ?? NaN, examplesPerSec: rate, extra: r.metrics });
+        progress.update({ step, total: task.totalSteps, epoch, loss: r.loss, lr: r.lr ?? NaN, examplesPerSec: rate, unit: task.unit, extra: r.metrics });
         if (step % logEvery === 0 || epochEnd || step === task.totalSteps) {
           run.logMetrics({ step, epoch, loss: r.loss, ...(r.lr !== undefined ? { lr: r.lr } : {}), ...(r.examples !== undefined ? { examplesPerSec: rate } : {}), ...r.metrics });
           windowStart = now; windowExamples = 0;

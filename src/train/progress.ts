@@ -6,6 +6,8 @@ export interface ProgressInfo {
   loss: number;
   lr: number;
   examplesPerSec: number;
+  /** What examplesPerSec counts (default 'ex'; 'tok', 'words', …). */
+  unit?: string;
   extra?: Record<string, number | string>;
 }
 
@@ -37,7 +39,9 @@ export class Progress {
     const done = p.step - this.startStep;
     const eta = done > 0 ? (elapsed / done) * (p.total - p.step) : NaN;
     const extra = p.extra ? ' ' + Object.entries(p.extra).map(([k, v]) => `${k} ${typeof v === 'number' ? fmtNum(v) : v}`).join(' ') : '';
-    const stats = `epoch ${p.epoch} step ${p.step}/${p.total} loss ${fmtNum(p.loss)} lr ${p.lr.toPrecision(3)} ${p.examplesPerSec.toFixed(0)} ex/s${extra}`;
+    const lr = Number.isFinite(p.lr) ? ` lr ${p.lr.toPrecision(3)}` : '';
+    const rate = p.examplesPerSec > 0 ? ` ${p.examplesPerSec.toFixed(0)} ${p.unit ?? 'ex'}/s` : '';
+    const stats = `epoch ${p.epoch} step ${p.step}/${p.total} loss ${fmtNum(p.loss)}${lr}${rate}${extra}`;
     if (this.tty) {
       if (now - this.lastLine < 100 && p.step < p.total) return;
       this.lastLine = now;

@@ -28,11 +28,15 @@ export interface EvalOptions {
   dataset?: string;
 }
 
-export interface Recipe {
+/** A model deepten trains (or will): its name, its classic task and the published result its recipe aims for. */
+export interface ModelInfo {
   name: string;
   title: string;
   task: string;
   reference: string;
+}
+
+export interface Recipe extends ModelInfo {
   train(opts: TrainOptions): Promise<Summary>;
   evaluate(opts: EvalOptions): Promise<Record<string, number>>;
 }

@@ -121,7 +121,8 @@ test('loadCifar10 finds the files in every documented place: flat or under cifar
     place(join(root, 'parent', 'cifar10'), 5);
     assert.equal(firstLabel({ dataDir: join(root, 'parent') }), 5, 'dataDir holding cifar10/');
     mkdirSync(join(root, 'empty'));
-    assert.equal(firstLabel({ dataDir: join(root, 'empty') }), 2, 'an empty dataDir falls through to DEEPTEN_DATA');
+    assert.throws(() => firstLabel({ dataDir: join(root, 'empty') }), /dataset 'cifar10' not found locally/, 'an explicit dataDir without the files is an error, not a fall-back');
+    assert.throws(() => firstLabel({ dataDir: join(root, 'nowhere') }), /--data-dir .*nowhere: no such directory/);
   });
 });
 
@@ -162,7 +163,7 @@ test('missing files: one error naming the expected files, the canonical URL and 
       assert.ok(e.message.includes(`expected files: ${ALL.join(', ')}\n`), e.message);
       assert.match(e.message, URL_RE);
       assert.match(e.message, /binary version/);
-      assert.ok(e.message.includes(`put them in:   ${join(root, 'data', 'cifar10')}/`), e.message);
+      assert.ok(e.message.includes(`put them in:   ${join(dir, 'cifar10')}/`), e.message);
       assert.ok(e.message.includes(`${join(dir, 'cifar-10-batches-bin')}, ${dir}, `), 'searched lists the dataDir layouts');
       assert.ok(!/download failed/.test(e.message));
       return true;

@@ -11,7 +11,7 @@ import { MountainCar } from '../../src/rl/mountaincar.ts';
 import type { StatefulEnv } from '../../src/rl/env.ts';
 import { ReplayBuffer } from '../../src/rl/replay.ts';
 import { asciiCartPole, renderCartPole } from '../../src/rl/render.ts';
-import { DqnAgent, evaluate, linearSchedule, trainDqn, dqnDefaults } from '../../src/models/dqn.ts';
+import { DqnAgent, evaluate, linearSchedule, trainDqn, dqnDefaults } from '../../src/rl/dqn.ts';
 
 interface Episode {
   initialState: number[];
@@ -265,7 +265,7 @@ function outputs(net: DqnAgent['online'], x: number[][]): number[] {
 }
 
 test('DQN: the target network is a copy until training moves the online one, and syncTarget copies again', () => {
-  const agent = smallAgent({ learningRate: 1e-2 });
+  const agent = smallAgent({ lr: 1e-2 });
   const probe = [[0.1, -0.2, 0.3, 0.05], [1, 0.5, -0.5, 2]];
   assert.deepEqual(outputs(agent.online, probe), outputs(agent.target, probe));
   assert.ok(agent.target.parameters().every((p) => !p.requiresGrad), 'the target network is not trained');
@@ -283,7 +283,7 @@ test('DQN: the target network is a copy until training moves the online one, and
 
 test('DQN: trainStep minimizes the Huber loss against the Double-DQN target', () => {
   for (const doubleDqn of [true, false]) {
-    const agent = smallAgent({ learningRate: 1e-2, gamma: 0.9, doubleDqn });
+    const agent = smallAgent({ lr: 1e-2, gamma: 0.9, doubleDqn });
     randomTransitions(agent, 40, 2);
     for (let i = 0; i < 20; i++) agent.trainStep(); // online and target now disagree
     agent.optimizer.paramGroups[0].lr = 0;
@@ -339,12 +339,12 @@ test('DQN: ε schedule, ε-greedy actions, config checks and state round trip', 
   assert.throws(() => new DqnAgent(4, 2, { hidden: [8] }).loadStateDict(agent.stateDict()), /state has hidden layers \[16,16\], this agent \[8\]/);
 });
 
-test('DQN: a short CartPole run clearly improves the episode return', () => {
+test('DQN: a short CartPole run clearly improves the episode return', async () => {
   const env = new CartPole();
   let stops = 0;
-  const res = trainDqn(env, {
-    hidden: [64, 64], totalSteps: 4000, learningStarts: 500, trainFreq: 2, gradientSteps: 1, targetUpdateInterval: 100,
-    explorationFraction: 0.3, explorationFinalEps: 0.02, learningRate: 2.3e-3, batchSize: 32, bufferSize: 10_000,
+  const res = await trainDqn(env, {
+    hidden: [64, 64], maxSteps: 4000, learningStarts: 500, trainFreq: 2, gradientSteps: 1, targetUpdateInterval: 100,
+    explorationFraction: 0.3, explorationFinalEps: 0.02, lr: 2.3e-3, batchSize: 32, bufferSize: 10_000,
     evalInterval: 1_000_000, solveEpisodes: 10, seed: 0,
   }, { shouldStop: () => { stops++; return false; } });
   assert.equal(res.steps, 4000);

@@ -10,7 +10,7 @@ import { trainDqnRecipe, evalDqnRecipe, loadDqnCheckpoint, checkpointName } from
 import { recipes } from '../../src/train/recipes/index.ts';
 import { play } from '../../src/cli/play.ts';
 import { UsageError } from '../../src/cli/args.ts';
-import { evaluate } from '../../src/models/dqn.ts';
+import { evaluate } from '../../src/rl/dqn.ts';
 import { CartPole } from '../../src/rl/index.ts';
 import { saveCheckpoint } from '../../src/train/checkpoint.ts';
 import { writeSafetensors } from '../../src/io/safetensors.ts';
@@ -69,15 +69,21 @@ test('dqn recipe: a tiny two-seed run writes its run directory, solves, and resu
     assert.equal(loaded.agent.envSteps, summary.stepsToSolve[0]);
     assert.deepEqual(loaded.agent.target.stateDict().get('layers.0.weight')!.shape, [32, 4]);
 
-    // resume: seed 1's checkpoint "lost" → only seed 1 reruns, identically, and its metrics are not duplicated
-    const before = lines.filter((l) => l.seed === 1).length;
-    rmSync(join(dir, checkpointName(1)));
-    const again = await trainDqnRecipe({ resume: dir });
-    assert.deepEqual(again.stepsToSolve, summary.stepsToSolve);
-    assert.deepEqual(again.finalMeanReturn, summary.finalMeanReturn);
-    assert.equal((again.secondsPerSeed as number[])[0], summary.secondsPerSeed[0], 'seed 0 was not rerun');
-    assert.equal(readLines(join(dir, 'metrics.jsonl')).filter((l) => l.seed === 1).length, before);
-    await assert.rejects(trainDqnRecipe({ resume: dir, set: { lr: '1' } }), /dqn: --resume continues a run with its own config; drop --set/);
+    // a signal during seed 1 stops it; --resume reruns only seed 1, identically, and its metrics are not duplicated
+    const dir2 = tmp();
+    try {
+      const watch = setInterval(() => { if (existsSync(join(dir2, checkpointName(0)))) { clearInterval(watch); process.emit('SIGINT', 'SIGINT'); } }, 20);
+      const stopped = await trainDqnRecipe({ out: dir2, seed: 0, maxSteps: 3000, set: { ...tiny, seeds: '2' } });
+      clearInterval(watch);
+      assert.equal(stopped.interrupted, true);
+      assert.deepEqual(stopped.stepsToSolve, [summary.stepsToSolve[0]]);
+      const again = await trainDqnRecipe({ resume: dir2 });
+      assert.deepEqual(again.stepsToSolve, summary.stepsToSolve);
+      assert.deepEqual(again.finalMeanReturn, summary.finalMeanReturn);
+      assert.equal((again.secondsPerSeed as number[])[0], (stopped.secondsPerSeed as number[])[0], 'seed 0 was not rerun');
+      const lines2 = readLines(join(dir2, 'metrics.jsonl'));
+      assert.deepEqual(lines2.filter((l) => l.seed === 1 && !('diverged' in l)).map((l) => JSON.stringify(l)).length, lines.filter((l) => l.seed === 1).length);
+    } finally { rmSync(dir2, { recursive: true, force: true }); }
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 

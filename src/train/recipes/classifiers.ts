@@ -1,10 +1,9 @@
 // Recipes for the three image classifiers. Each default is the configuration behind the README's number.
-import type { Recipe } from '../recipe.ts';
+import type { Recipe, ModelInfo } from '../recipe.ts';
 import { trainClassifier, evaluateCheckpoint, type ClassifierConfig, type ClassifierSpec } from '../classify.ts';
 import { MLP, mlpDefaults } from '../../models/mlp.ts';
 import { LeNet5, lenetDefaults } from '../../models/lenet.ts';
 import { ResNet, resnetDefaults } from '../../models/resnet.ts';
-import { catalog } from '../catalog.ts';
 
 const base: ClassifierConfig = {
   dataset: 'mnist', epochs: 10, batchSize: 128, optimizer: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false,
@@ -36,11 +35,10 @@ export const resnetSpec: ClassifierSpec = {
   datasets: ['fashion-mnist', 'mnist', 'cifar10'],
 };
 
-function recipe(spec: ClassifierSpec): Recipe {
-  const c = catalog.find((e) => e.name === spec.name)!;
-  return { ...c, train: (o) => trainClassifier(spec, o), evaluate: (o) => evaluateCheckpoint(spec, o) };
+function recipe(spec: ClassifierSpec, info: Omit<ModelInfo, 'name'>): Recipe {
+  return { name: spec.name, ...info, train: (o) => trainClassifier(spec, o), evaluate: (o) => evaluateCheckpoint(spec, o) };
 }
 
-export const mlp = recipe(mlpSpec);
-export const lenet = recipe(lenetSpec);
-export const resnet = recipe(resnetSpec);
+export const mlp = recipe(mlpSpec, { title: 'DNN / multi-layer perceptron', task: 'MNIST digits', reference: '98.4% test accuracy (LeCun et al. 1998 table: 800 hidden, cross-entropy)' });
+export const lenet = recipe(lenetSpec, { title: 'CNN: LeNet-5', task: 'MNIST digits', reference: '99.05% test accuracy (LeCun et al. 1998)' });
+export const resnet = recipe(resnetSpec, { title: 'ResNet-20 (CIFAR-style)', task: 'Fashion-MNIST', reference: '94.9% (ResNet18 + augmentation, Fashion-MNIST benchmark table)' });

@@ -7,14 +7,12 @@ import { join } from 'node:path';
 import { manualSeed } from '../../random.ts';
 import { backend } from '../../backend/index.ts';
 import { CartPole, Acrobot, MountainCar, type StatefulEnv } from '../../rl/index.ts';
-import { DqnAgent, trainDqn, evaluate, dqnDefaults, type DqnConfig } from '../../models/dqn.ts';
+import { DqnAgent, trainDqn, evaluate, dqnDefaults, type DqnConfig } from '../../rl/dqn.ts';
 import { readSafetensors } from '../../io/safetensors.ts';
-import { writeFileAtomic } from '../../io/atomic.ts';
-import { Run, type Summary } from '../run.ts';
+import type { Summary } from '../run.ts';
 import { Progress } from '../progress.ts';
-import { applyOverrides } from '../overrides.ts';
+import { startRun, type TrainRun } from '../loop.ts';
 import { saveCheckpoint, loadCheckpoint } from '../checkpoint.ts';
-import { catalog } from '../catalog.ts';
 import type { Recipe, TrainOptions, EvalOptions } from '../recipe.ts';
 
 export type DqnEnvName = 'cartpole' | 'acrobot' | 'mountaincar';
@@ -40,21 +38,15 @@ export function dqnEnvName(s: string): DqnEnvName {
   throw new Error(`dqn: unknown environment '${s}'; one of ${Object.entries(dqnEnvs).map(([n, e]) => `${n} (${e.id})`).join(', ')}`);
 }
 
-/** The recipe's settings: DqnConfig's, with the CLI's names for the common ones (--lr, --batch-size, --max-steps, --seed). */
-export interface DqnRecipeConfig extends Omit<DqnConfig, 'learningRate' | 'totalSteps' | 'seed'> {
-  /** The environment (--dataset). */
+/** The recipe's settings: the agent's (DqnConfig), the environment (--dataset) and the number of seeds. */
+export interface DqnRecipeConfig extends DqnConfig {
   dataset: DqnEnvName;
   /** Independent runs with seeds seed, seed+1, …. */
   seeds: number;
-  seed: number;
-  /** Environment-step budget per seed (DqnConfig.totalSteps; ε decays over explorationFraction of it). */
-  maxSteps: number;
-  lr: number;
 }
 
 function recipeConfig(dataset: DqnEnvName, c: DqnConfig): DqnRecipeConfig {
-  const { learningRate, totalSteps, seed, ...rest } = c;
-  return { dataset, seeds: 5, seed, maxSteps: totalSteps, lr: learningRate, ...rest, hidden: [...c.hidden] };
+  return { dataset, seeds: 5, ...c, hidden: [...c.hidden] };
 }
 
 /**
@@ -65,20 +57,20 @@ function recipeConfig(dataset: DqnEnvName, c: DqnConfig): DqnRecipeConfig {
 export const dqnRecipeDefaults: Record<DqnEnvName, DqnRecipeConfig> = {
   cartpole: recipeConfig('cartpole', dqnDefaults),
   acrobot: recipeConfig('acrobot', {
-    ...dqnDefaults, hidden: [256, 256], learningRate: 6.3e-4, batchSize: 128, bufferSize: 50_000, learningStarts: 0,
+    ...dqnDefaults, hidden: [256, 256], lr: 6.3e-4, batchSize: 128, bufferSize: 50_000, learningStarts: 0,
     gamma: 0.99, targetUpdateInterval: 250, trainFreq: 4, gradientSteps: 4, explorationFraction: 0.12,
-    explorationFinalEps: 0.1, totalSteps: 100_000, evalInterval: 5_000, solveThreshold: -100,
+    explorationFinalEps: 0.1, maxSteps: 100_000, evalInterval: 5_000, solveThreshold: -100,
   }),
   mountaincar: recipeConfig('mountaincar', {
-    ...dqnDefaults, hidden: [256, 256], learningRate: 4e-3, batchSize: 128, bufferSize: 10_000, learningStarts: 1000,
+    ...dqnDefaults, hidden: [256, 256], lr: 4e-3, batchSize: 128, bufferSize: 10_000, learningStarts: 1000,
     gamma: 0.98, targetUpdateInterval: 600, trainFreq: 16, gradientSteps: 8, explorationFraction: 0.2,
-    explorationFinalEps: 0.07, totalSteps: 120_000, evalInterval: 5_000, solveThreshold: -110,
+    explorationFinalEps: 0.07, maxSteps: 120_000, evalInterval: 5_000, solveThreshold: -110,
   }),
 };
 
 export function agentConfig(cfg: DqnRecipeConfig, seed: number): DqnConfig {
-  const { dataset: _d, seeds: _s, seed: _seed, maxSteps, lr, ...rest } = cfg;
-  return { ...rest, hidden: [...cfg.hidden], learningRate: lr, totalSteps: maxSteps, seed };
+  const { dataset: _d, seeds: _s, ...agent } = cfg;
+  return { ...agent, hidden: [...cfg.hidden], seed };
 }
 
 /** What a DQN checkpoint's `config` holds: enough to rebuild the agent and its environment. */
@@ -107,23 +99,9 @@ export interface DqnSeedResult {
 
 export const checkpointName = (seed: number) => `checkpoint-seed${seed}.safetensors`;
 
-/** The result stored in a finished seed's checkpoint, or null when that seed has no checkpoint yet. */
-function finishedSeed(run: Run, seed: number): DqnSeedResult | null {
-  const p = run.path(checkpointName(seed));
-  if (!existsSync(p)) return null;
-  const meta = JSON.parse(readSafetensors(p).metadata.deepten ?? 'null');
-  return (meta?.extra?.result as DqnSeedResult | undefined) ?? null;
-}
-
-/** Drops metrics lines of the given seeds (an interrupted seed is rerun from scratch on --resume). */
-function dropSeedMetrics(run: Run, seeds: Set<number>): void {
-  const p = run.path('metrics.jsonl');
-  if (!existsSync(p)) return;
-  const kept = readFileSync(p, 'utf8').split('\n').filter((l) => l && !seeds.has(JSON.parse(l).seed));
-  writeFileAtomic(p, kept.map((l) => l + '\n').join(''));
-}
-
-function trainOneSeed(cfg: DqnRecipeConfig, seed: number, run: Run): DqnSeedResult {
+/** One seed's run, to the end of its budget or until solved; null when a signal stopped it first. */
+async function trainOneSeed(tr: TrainRun<DqnRecipeConfig, undefined>, seed: number, stop: () => boolean): Promise<DqnSeedResult | null> {
+  const cfg = tr.cfg;
   manualSeed(seed);
   const info = dqnEnvs[cfg.dataset];
   const env = info.make(), evalEnv = info.make();
@@ -131,14 +109,15 @@ function trainOneSeed(cfg: DqnRecipeConfig, seed: number, run: Run): DqnSeedResu
   const progress = new Progress(`dqn ${info.id} seed ${seed}`, 0);
   const t0 = Date.now();
   let windowStart = t0, windowStep = 0, episode = 0, lastLoss = NaN;
-  const res = trainDqn(env, agentCfg, {
+  const res = await trainDqn(env, agentCfg, {
+    shouldStop: stop,
     onEpisode: (e) => {
       episode = e.episode;
-      run.logMetrics({ step: e.step, epoch: e.episode, seed, episodeReturn: e.return, episodeLength: e.length, eps: e.epsilon });
+      tr.log({ step: e.step, epoch: e.episode, seed, episodeReturn: e.return, episodeLength: e.length, eps: e.epsilon });
     },
     onLog: (step, m) => {
       if ('evalReturn' in m) {
-        run.logMetrics({ step, epoch: episode, seed, ...m });
+        tr.log({ step, epoch: episode, seed, ...m });
         progress.log(`dqn ${info.id} seed ${seed} step ${step}: greedy return ${m.evalReturn.toFixed(1)} over ${cfg.evalEpisodes} episodes` +
           ('solveCheckReturn' in m ? `, ${m.solveCheckReturn.toFixed(1)} over ${cfg.solveEpisodes}` : ''));
         return;
@@ -147,11 +126,12 @@ function trainOneSeed(cfg: DqnRecipeConfig, seed: number, run: Run): DqnSeedResu
       const now = Date.now();
       const sps = ((step - windowStep) * 1000) / Math.max(1, now - windowStart);
       windowStart = now; windowStep = step;
-      run.logMetrics({ step, epoch: episode, seed, loss: m.loss, meanQ: m.meanQ, eps: m.epsilon, recentReturn: m.recentReturn, updates: m.updates, stepsPerSec: sps });
-      progress.update({ step, total: cfg.maxSteps, epoch: episode, loss: lastLoss, lr: cfg.lr, examplesPerSec: sps, extra: { eps: m.epsilon, return: m.recentReturn } });
+      tr.log({ step, epoch: episode, seed, loss: m.loss, meanQ: m.meanQ, eps: m.epsilon, recentReturn: m.recentReturn, updates: m.updates, stepsPerSec: sps });
+      progress.update({ step, total: cfg.maxSteps, epoch: episode, loss: lastLoss, lr: cfg.lr, examplesPerSec: sps, unit: 'steps', extra: { eps: m.epsilon, return: m.recentReturn } });
     },
   }, { evalEnv });
   progress.done();
+  if (res.stopped) return null;
   // the final evaluation (solveEpisodes greedy episodes, as in the periodic solve check) counts too: a run whose
   // agent passes it at the end of its budget solved the task within that budget
   const stepsToSolve = res.stepsToSolve ?? (res.meanReturn >= cfg.solveThreshold ? res.steps : null);
@@ -162,61 +142,69 @@ function trainOneSeed(cfg: DqnRecipeConfig, seed: number, run: Run): DqnSeedResu
   const ckptConfig: DqnCheckpointConfig = {
     model: 'dqn', env: cfg.dataset, envId: info.id, obsSize: env.observationSize, actionCount: env.actionCount, agent: agentCfg,
   };
-  saveCheckpoint(run.path(checkpointName(seed)), { model: res.agent.online, optimizer: res.agent.optimizer }, {
+  // the agent, for `deepten play` and `deepten eval`: online network, target network and Adam state
+  saveCheckpoint(tr.path(checkpointName(seed)), { model: res.agent.online, optimizer: res.agent.optimizer }, {
     step: res.steps, epoch: res.episodes, config: ckptConfig, extra: { target: res.agent.target.stateDict(), result },
   });
-  run.logMetrics({ step: res.steps, epoch: res.episodes, seed, finalMeanReturn: res.meanReturn, finalStdReturn: res.stdReturn, stepsToSolve: stepsToSolve ?? undefined, seconds: result.seconds });
+  tr.log({ step: res.steps, epoch: res.episodes, seed, finalMeanReturn: res.meanReturn, finalStdReturn: res.stdReturn, stepsToSolve: stepsToSolve ?? undefined, seconds: result.seconds });
   progress.log(`dqn ${info.id} seed ${seed}: ${stepsToSolve !== null ? `solved at step ${stepsToSolve}` : `not solved in ${res.steps} steps`}, ` +
     `greedy return ${res.meanReturn.toFixed(1)} ± ${res.stdReturn.toFixed(1)} over ${cfg.solveEpisodes} episodes, ${result.seconds.toFixed(0)} s`);
   return result;
 }
 
+/**
+ * Seeds seed, seed+1, … one per step of the shared loop: the run's checkpoint (after each seed) holds the finished
+ * seeds' results, so a stopped run resumes at the seed it was in, which restarts from scratch.
+ */
 export async function trainDqnRecipe(opts: TrainOptions): Promise<Summary> {
-  let run: Run, cfg: DqnRecipeConfig;
-  if (opts.resume) {
-    const given = (['epochs', 'maxSteps', 'batchSize', 'lr', 'seed', 'dataset', 'set'] as const).filter((k) => opts[k] !== undefined);
-    if (given.length) throw new Error(`dqn: --resume continues a run with its own config; drop ${given.map((k) => k === 'set' ? '--set' : `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')}`);
-    run = Run.open('dqn', { resume: opts.resume, config: null });
-    cfg = run.config<DqnRecipeConfig>();
-    if (!cfg || !(cfg.dataset in dqnEnvs) || typeof cfg.seeds !== 'number') throw new Error(`dqn: --resume ${opts.resume}: not a dqn run directory (its config.json has no dqn settings)`);
-  } else {
-    const name = dqnEnvName(opts.set?.dataset ?? opts.dataset ?? 'cartpole');
-    cfg = applyOverrides(structuredClone(dqnRecipeDefaults[name]), opts);
-    cfg.dataset = name;
-    if (!Number.isInteger(cfg.seeds) || cfg.seeds < 1) throw new Error(`dqn: seeds must be a positive integer, got ${cfg.seeds}`);
-    new DqnAgent(1, 1, agentConfig(cfg, cfg.seed)); // checks the config before a run directory is created
-    run = Run.open('dqn', { out: opts.out, config: cfg });
-  }
+  const tr = await startRun({
+    model: 'dqn',
+    defaults: (o) => dqnRecipeDefaults[dqnEnvName(o.set?.dataset ?? o.dataset ?? 'cartpole')],
+    prepare: (cfg) => {
+      cfg.dataset = dqnEnvName(cfg.dataset); // 'CartPole-v1' and the like name the same task
+      if (!Number.isInteger(cfg.seeds) || cfg.seeds < 1) throw new Error(`dqn: seeds must be a positive integer, got ${cfg.seeds}`);
+      new DqnAgent(1, 1, agentConfig(cfg, cfg.seed)); // checks the agent's settings
+      return undefined;
+    },
+  }, opts);
+  const cfg = tr.cfg;
   const info = dqnEnvs[cfg.dataset];
   const results: DqnSeedResult[] = [];
-  const todo: number[] = [];
-  for (let s = 0; s < cfg.seeds; s++) {
-    const seed = cfg.seed + s;
-    const done = opts.resume ? finishedSeed(run, seed) : null;
-    if (done) results.push(done); else todo.push(seed);
+  // the run's own checkpoint holds no network of its own: a placeholder module keeps the shared format
+  const nothing = { stateDict: () => ({}), loadStateDict: () => undefined };
+  try {
+    await tr.loop({
+      parts: { model: nothing },
+      totalSteps: cfg.seeds,
+      logEvery: 1,
+      step: async (ctx) => {
+        const r = await trainOneSeed(tr, cfg.seed + ctx.step, ctx.stopRequested);
+        if (!r) return { loss: 0, aborted: true };
+        results.push(r);
+        return { loss: r.finalMeanReturn, metrics: { seed: r.seed } };
+      },
+      extra: () => results,
+      restore: (extra) => {
+        results.push(...(extra as DqnSeedResult[]));
+        if (results.length) process.stderr.write(`dqn: resuming ${tr.run.dir}: ${results.length} seed(s) done, ${cfg.seeds - results.length} to run (an interrupted seed restarts from scratch)\n`);
+      },
+    });
+  } catch (e) {
+    tr.close();
+    throw e;
   }
-  if (opts.resume) {
-    dropSeedMetrics(run, new Set(todo));
-    process.stderr.write(`dqn: resuming ${run.dir}: ${results.length} seed(s) done, ${todo.length} to run (an interrupted seed restarts from scratch)\n`);
-  }
-  // No SIGINT handler: training runs synchronously, so a handler would only run once every seed is done. Ctrl-C
-  // ends the process at once; each finished seed's checkpoint is already on disk and --resume reruns the others.
-  for (const seed of todo) results.push(trainOneSeed(cfg, seed, run));
-  results.sort((a, b) => a.seed - b.seed);
   const solved = results.filter((r) => r.stepsToSolve !== null);
   const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
-  const summary: Summary = {
-    model: 'dqn', dataset: info.id, metric: 'steps_to_solve', value: mean(solved.map((r) => r.stepsToSolve!)),
-    steps: results.reduce((s, r) => s + r.steps, 0), seconds: results.reduce((s, r) => s + r.seconds, 0), backend: backend().name, seed: cfg.seed,
+  return tr.finish({
+    dataset: info.id, metric: 'steps_to_solve', value: mean(solved.map((r) => r.stepsToSolve!)),
+    steps: results.reduce((s, r) => s + r.steps, 0), trainingSeconds: results.reduce((s, r) => s + r.seconds, 0),
     solveThreshold: cfg.solveThreshold, solveEpisodes: cfg.solveEpisodes, maxSteps: cfg.maxSteps,
-    seeds: cfg.seeds, solved: solved.length,
+    seeds: cfg.seeds, seedsRun: results.length, solved: solved.length,
     stepsToSolve: results.map((r) => r.stepsToSolve),
     finalMeanReturn: results.map((r) => r.finalMeanReturn), finalStdReturn: results.map((r) => r.finalStdReturn),
     meanFinalReturn: mean(results.map((r) => r.finalMeanReturn)),
-    secondsPerSeed: results.map((r) => r.seconds), perSeed: results, run: run.dir,
-  };
-  run.writeSummary(summary);
-  return summary;
+    secondsPerSeed: results.map((r) => r.seconds), perSeed: results,
+  });
 }
 
 // ---------------------------------------------------------------- loading a trained agent
@@ -261,6 +249,10 @@ export function loadDqnCheckpoint(path: string): LoadedDqn {
     throw new Error(`dqn: ${file} is not a DQN agent checkpoint (its training config has ${what}; tensors ${shown})`);
   }
   const c = cfg as DqnCheckpointConfig;
+  // agents saved before the config took the recipe's names
+  const legacy = c.agent as DqnConfig & { learningRate?: number; totalSteps?: number };
+  if (legacy.lr === undefined && legacy.learningRate !== undefined) legacy.lr = legacy.learningRate;
+  if (legacy.maxSteps === undefined && legacy.totalSteps !== undefined) legacy.maxSteps = legacy.totalSteps;
   const env = dqnEnvName(c.env);
   const info = dqnEnvs[env];
   const probe = info.make();
@@ -291,5 +283,7 @@ export async function evalDqnRecipe(opts: EvalOptions & { episodes?: number; see
   };
 }
 
-const entry = catalog.find((c) => c.name === 'dqn')!;
-export const dqn: Recipe = { ...entry, train: trainDqnRecipe, evaluate: evalDqnRecipe };
+export const dqn: Recipe = {
+  name: 'dqn', title: 'DQN (Double DQN, Huber loss)', task: 'CartPole-v1 (also Acrobot-v1, MountainCar-v0)',
+  reference: 'mean return ≥ 475, solved within 5e4 steps', train: trainDqnRecipe, evaluate: evalDqnRecipe,
+};

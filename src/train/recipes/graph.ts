@@ -3,7 +3,6 @@
 import { Tensor } from '../../tensor.ts';
 import { noGrad } from '../../autograd.ts';
 import { manualSeed, Generator } from '../../random.ts';
-import { backend } from '../../backend/index.ts';
 import { crossEntropy, binaryCrossEntropyWithLogits } from '../../ops/loss.ts';
 import { indexSelect } from '../../ops/indexing.ts';
 import { cat } from '../../ops/shape.ts';
@@ -11,13 +10,10 @@ import { Adam } from '../../optim/index.ts';
 import type { Module } from '../../nn/module.ts';
 import { GCN, GAE, normalizedAdjacency, rowNormalize, gcnDefaults, gaeDefaults } from '../../models/gcn.ts';
 import { loadPlanetoid, ensureDataset, type PlanetoidData, type PlanetoidName } from '../../data/index.ts';
-import { writeSafetensors } from '../../io/safetensors.ts';
-import { Run, type Summary } from '../run.ts';
-import { Progress } from '../progress.ts';
-import { applyOverrides } from '../overrides.ts';
+import type { Summary } from '../run.ts';
+import { startRun, resolveWeights } from '../loop.ts';
 import { loadWeights } from '../checkpoint.ts';
 import { rocAuc, averagePrecision } from '../metrics.ts';
-import { catalog } from '../catalog.ts';
 import type { Recipe, TrainOptions, EvalOptions } from '../recipe.ts';
 
 export interface GcnRecipeConfig {
@@ -70,11 +66,12 @@ function trainOneGcn(data: PlanetoidData, inputs: ReturnType<typeof graphInputs>
   const labels = new Tensor(data.labels, [data.numNodes]);
   const pick = (t: Tensor, idx: Int32Array) => indexSelect(t, 0, idxTensor(idx));
   const valLosses: number[] = [];
-  let epoch = 0;
+  let epoch = 0, lastLoss = NaN;
   for (; epoch < cfg.epochs; epoch++) {
     model.train();
     const logits = model.forward(inputs.x, inputs.adj);
     const loss = crossEntropy(pick(logits, data.trainIdx), pick(labels, data.trainIdx));
+    lastLoss = loss.item();
     opt.zeroGrad();
     loss.backward();
     opt.step();
@@ -91,7 +88,7 @@ function trainOneGcn(data: PlanetoidData, inputs: ReturnType<typeof graphInputs>
   }
   model.eval();
   const logits = noGrad(() => model.forward(inputs.x, inputs.adj));
-  return { model, epochs: epoch, testAccuracy: accuracy(logits, data.labels, data.testIdx) };
+  return { model, epochs: epoch, loss: lastLoss, testAccuracy: accuracy(logits, data.labels, data.testIdx) };
 }
 
 interface SeedRun {
@@ -99,62 +96,80 @@ interface SeedRun {
   /** Test metrics of this seed, logged as they are. */
   test: Record<string, number>;
   steps: number;
+  /** The last training loss. */
+  loss: number;
   /** One line for the console. */
   line: string;
 }
 
+interface SeedRecord { seed: number; steps: number; test: Record<string, number> }
+
 /**
- * The driver both graph recipes share: independent full-batch runs with seeds seed, seed+1, …, each seed's test
- * metrics logged, the first seed's weights kept as model.safetensors.
+ * The driver both graph recipes share: independent full-batch runs with seeds seed, seed+1, …, one per step of the
+ * shared loop (so a stopped run resumes at the next seed), each seed's test metrics logged, the first seed's
+ * weights kept as the run's model.
  */
 async function overSeeds<C extends { dataset: PlanetoidName; seeds: number; seed: number }>(
   name: string, defaults: C, opts: TrainOptions,
+  build: (data: PlanetoidData, cfg: C) => Module,
   one: (data: PlanetoidData, cfg: C, seed: number, log: (m: { epoch: number } & Record<string, number>) => void) => SeedRun,
 ) {
-  if (opts.resume) throw new Error(`${name}: runs take seconds; --resume is not supported, start a new run`);
-  const cfg = applyOverrides(structuredClone(defaults), opts);
-  const run = Run.open(name, { out: opts.out, config: cfg });
-  const t0 = Date.now();
-  await ensureDataset(cfg.dataset, { dataDir: opts.dataDir });
-  const data = loadPlanetoid(cfg.dataset, { dataDir: opts.dataDir });
-  const progress = new Progress(name, 0);
-  const results: SeedRun[] = [];
-  for (let s = 0; s < cfg.seeds; s++) {
-    const seed = cfg.seed + s;
-    const r = one(data, cfg, seed, (m) => run.logMetrics({ step: m.epoch, ...m }));
-    results.push(r);
-    if (s === 0) writeSafetensors(run.path('model.safetensors'), Object.fromEntries(r.model.stateDict()));
-    run.logMetrics({ step: r.steps, epoch: r.steps, seed, ...r.test });
-    progress.log(`${name} ${cfg.dataset} seed ${seed}: ${r.line}`);
+  const tr = await startRun({
+    model: name, defaults,
+    prepare: async (cfg, o) => {
+      if (!Number.isInteger(cfg.seeds) || cfg.seeds < 1) throw new Error(`${name}: seeds must be a positive integer, got ${cfg.seeds}`);
+      await ensureDataset(cfg.dataset, { dataDir: o.dataDir });
+      return loadPlanetoid(cfg.dataset, { dataDir: o.dataDir });
+    },
+  }, opts);
+  const { cfg, data } = tr;
+  const records: SeedRecord[] = [];
+  // the first seed's model is the run's model; on resume it comes back from the checkpoint
+  const first = build(data, cfg);
+  try {
+    await tr.loop({
+      parts: { model: first },
+      totalSteps: cfg.seeds,
+      logEvery: 1,
+      step: ({ step }) => {
+        const seed = cfg.seed + step;
+        const r = one(data, cfg, seed, (m) => tr.log({ step: m.epoch, ...m }));
+        if (step === 0) first.loadStateDict(r.model.stateDict());
+        records.push({ seed, steps: r.steps, test: r.test });
+        tr.log({ step: r.steps, epoch: r.steps, seed, ...r.test });
+        process.stderr.write(`${name} ${cfg.dataset} seed ${seed}: ${r.line}\n`);
+        return { loss: r.loss };
+      },
+      extra: () => records,
+      restore: (extra) => { records.push(...(extra as SeedRecord[])); },
+    });
+  } catch (e) {
+    tr.close();
+    throw e;
   }
-  const common = { dataset: cfg.dataset, backend: backend().name, seed: cfg.seed, seeds: cfg.seeds, run: run.dir };
-  return { cfg, run, results, common, seconds: () => (Date.now() - t0) / 1000 };
+  return { tr, cfg, records };
 }
 
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 
 async function trainGcn(opts: TrainOptions): Promise<Summary> {
   let inputs: ReturnType<typeof graphInputs> | undefined; // the same graph for every seed: build it once
-  const { run, results, common, seconds } = await overSeeds('gcn', gcnRecipeDefaults, opts, (data, cfg, seed, log) => {
+  const build = (data: PlanetoidData, cfg: GcnRecipeConfig) => new GCN(data.numFeatures, data.numClasses, { hidden: cfg.hidden, dropout: cfg.dropout });
+  const { tr, records } = await overSeeds('gcn', gcnRecipeDefaults, opts, build, (data, cfg, seed, log) => {
     const r = trainOneGcn(data, (inputs ??= graphInputs(data)), cfg, seed, log);
-    return { model: r.model, test: { testAccuracy: r.testAccuracy }, steps: r.epochs, line: `${r.epochs} epochs, test accuracy ${(100 * r.testAccuracy).toFixed(1)}%` };
+    return { model: r.model, test: { testAccuracy: r.testAccuracy }, steps: r.epochs, loss: r.loss, line: `${r.epochs} epochs, test accuracy ${(100 * r.testAccuracy).toFixed(1)}%` };
   });
-  const accs = results.map((r) => r.test.testAccuracy);
+  const accs = records.map((r) => r.test.testAccuracy);
   const m = mean(accs);
   const std = Math.sqrt(mean(accs.map((a) => (a - m) ** 2)));
-  const summary: Summary = {
-    model: 'gcn', metric: 'mean_test_accuracy', value: m, steps: results.reduce((t, r) => t + r.steps, 0),
-    seconds: seconds(), std, accuracies: accs, ...common,
-  };
-  run.writeSummary(summary);
-  return summary;
+  return tr.finish({ metric: 'mean_test_accuracy', value: m, steps: records.reduce((t, r) => t + r.steps, 0), seeds: records.length, std, accuracies: accs });
 }
 
 async function evalGcn(opts: EvalOptions): Promise<Record<string, number>> {
   await ensureDataset(opts.dataset ?? 'cora', { dataDir: opts.dataDir });
   const data = loadPlanetoid((opts.dataset ?? 'cora') as PlanetoidName, { dataDir: opts.dataDir });
   const inputs = graphInputs(data);
-  const w = loadWeights(opts.checkpoint);
+  const w = loadWeights(resolveWeights(opts.checkpoint));
   const hidden = w['conv1.weight']?.shape[1];
   if (!hidden) throw new Error(`gcn: ${opts.checkpoint} has no 'conv1.weight'; is it a gcn checkpoint?`);
   const model = new GCN(data.numFeatures, data.numClasses, { hidden });
@@ -247,6 +262,7 @@ function trainOneGae(data: PlanetoidData, cfg: GaeRecipeConfig, seed: number, lo
   const opt = new Adam(model.parameters(), { lr: cfg.lr });
   const nPos = split.train.src.length, nNeg = nPos * cfg.negativesPerPositive;
   const target = new Tensor(new Float32Array(nPos + nNeg).fill(1, 0, nPos), [nPos + nNeg]);
+  let lastLoss = NaN;
   for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
     // fresh negatives each step: random pairs that are not edges of the graph
     const ns = new Int32Array(nNeg), nd = new Int32Array(nNeg);
@@ -258,6 +274,7 @@ function trainOneGae(data: PlanetoidData, cfg: GaeRecipeConfig, seed: number, lo
     const z = model.forward(x, adj);
     const logits = cat([model.decode(z, split.train.src, split.train.dst), model.decode(z, ns, nd)]);
     const loss = binaryCrossEntropyWithLogits(logits, target);
+    lastLoss = loss.item();
     opt.zeroGrad();
     loss.backward();
     opt.step();
@@ -267,29 +284,27 @@ function trainOneGae(data: PlanetoidData, cfg: GaeRecipeConfig, seed: number, lo
     }
   }
   const test = scorePairs(model, noGrad(() => model.forward(x, adj)), split.test, split.testNeg);
-  return { model, ...test };
+  return { model, loss: lastLoss, ...test };
 }
 
 async function trainGae(opts: TrainOptions): Promise<Summary> {
-  const { cfg, run, results, common, seconds } = await overSeeds('gae', gaeRecipeDefaults, opts, (data, c, seed, log) => {
+  const build = (data: PlanetoidData, cfg: GaeRecipeConfig) => new GAE(data.numFeatures, { hidden: cfg.hidden, latent: cfg.latent });
+  const { tr, cfg, records } = await overSeeds('gae', gaeRecipeDefaults, opts, build, (data, c, seed, log) => {
     const r = trainOneGae(data, c, seed, log);
-    return { model: r.model, test: { testAuc: r.auc, testAp: r.ap }, steps: c.epochs, line: `test ROC-AUC ${r.auc.toFixed(4)}, AP ${r.ap.toFixed(4)}` };
+    return { model: r.model, test: { testAuc: r.auc, testAp: r.ap }, steps: c.epochs, loss: r.loss, line: `test ROC-AUC ${r.auc.toFixed(4)}, AP ${r.ap.toFixed(4)}` };
   });
-  const aucs = results.map((r) => r.test.testAuc), aps = results.map((r) => r.test.testAp);
-  const summary: Summary = {
-    model: 'gae', metric: 'mean_test_roc_auc', value: mean(aucs), steps: cfg.epochs * cfg.seeds,
-    seconds: seconds(), averagePrecision: mean(aps), aucs, aps, ...common,
-  };
-  run.writeSummary(summary);
-  return summary;
+  const aucs = records.map((r) => r.test.testAuc), aps = records.map((r) => r.test.testAp);
+  return tr.finish({ metric: 'mean_test_roc_auc', value: mean(aucs), steps: cfg.epochs * records.length, seeds: records.length, averagePrecision: mean(aps), aucs, aps });
 }
 
 async function evalGae(): Promise<Record<string, number>> {
   throw new Error('gae: a checkpoint does not record its edge split; the test AUC/AP are in the run\'s summary.json');
 }
 
-const entry = catalog.find((c) => c.name === 'gcn')!;
-export const gcn: Recipe = { ...entry, train: trainGcn, evaluate: evalGcn };
+export const gcn: Recipe = {
+  name: 'gcn', title: 'GNN: GCN (2-layer graph convolutional network)', task: 'Cora node classification',
+  reference: '81.5% test accuracy (Kipf & Welling 2017)', train: trainGcn, evaluate: evalGcn,
+};
 export const gae: Recipe = {
   name: 'gae', title: 'Graph auto-encoder (GCN encoder, inner-product decoder)', task: 'Cora link prediction',
   reference: 'ROC-AUC 0.910, AP 0.920 (Kipf & Welling 2016, GAE)', train: trainGae, evaluate: evalGae,
