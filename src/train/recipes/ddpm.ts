@@ -18,7 +18,6 @@ import { Judge, toUnitPixels } from '../../eval/index.ts';
 import { writeGrid } from '../../viz/grid.ts';
 import { loadWeights } from '../checkpoint.ts';
 import { startRun, resolveWeights } from '../loop.ts';
-import { catalog } from '../catalog.ts';
 import type { Recipe, TrainOptions, EvalOptions } from '../recipe.ts';
 import type { Summary } from '../run.ts';
 
@@ -249,5 +248,7 @@ export async function evaluateDdpm(opts: EvalOptions & { samples?: number }): Pr
   return scoreSamples(net, diffusionOf(cfg), judge, n, cfg, opts.dataDir);
 }
 
-const entry = catalog.find((e) => e.name === 'ddpm')!;
-export const ddpm: Recipe = { ...entry, train: trainDdpm, evaluate: evaluateDdpm };
+export const ddpm: Recipe = {
+  name: 'ddpm', title: 'Diffusion (DDPM, U-Net)', task: 'MNIST digits, judged by classifier-FID',
+  reference: 'FID 10.9 after 10k steps (PyTorch, same recipe)', train: trainDdpm, evaluate: evaluateDdpm,
+};

@@ -4,8 +4,9 @@ import type { ModelInfo, Recipe } from '../recipe.ts';
 import { mlp, lenet, resnet } from './classifiers.ts';
 import { gcn, gae } from './graph.ts';
 import { dqn } from './dqn.ts';
+import { ddpm } from './ddpm.ts';
 
-export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, gcn, gae, dqn };
+export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, gcn, gae, dqn, ddpm };
 
 /** Models of the ten whose recipes are not written yet. */
 const planned: ModelInfo[] = [
