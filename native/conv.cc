@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "direct_conv.h"
+#include "winograd.h"
 #include "vmath.h"
 
 namespace dt {
@@ -37,6 +38,22 @@ static ConvShape shape(const ConvP& p) {
 static bool directAllowed() {
   static const bool on = [] { const char* e = std::getenv("DEEPTEN_CONV"); return !(e && std::strcmp(e, "im2col") == 0); }();
   return on;
+}
+
+/** DEEPTEN_CONV=direct (or im2col) turns the Winograd kernels off. */
+static bool winogradAllowed() {
+  static const bool on = [] { const char* e = std::getenv("DEEPTEN_CONV"); return !(e && (std::strcmp(e, "im2col") == 0 || std::strcmp(e, "direct") == 0)); }();
+  return on;
+}
+
+/** The Winograd kernels take this convolution (forward and weight gradient: output channels a multiple of 16). */
+static bool winograd(const ConvP& p) {
+  return winogradAllowed() && p.n > 0 && winogradApplies(p.cIn, p.cOut, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.g, p.h, p.w);
+}
+
+/** … and its input gradient, a convolution from cOut to cIn channels. */
+static bool winogradInput(const ConvP& p) {
+  return winogradAllowed() && p.n > 0 && winogradApplies(p.cOut, p.cIn, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.g, p.h, p.w);
 }
 
 static ConvP readConv(const Args& A, size_t i) {
@@ -176,6 +193,12 @@ static void conv2d(const Args& A) {
   const float* bias = A.f32OrNull(2, p.cOut).p;
   float* y = A.f32(3, p.n * p.outSize()).p;
   if (p.n == 0 || P == 0) return;
+  if (winograd(p)) {
+    std::vector<float> U((size_t)(36 * p.cIn * p.cOut));
+    winogradWeights(W, U.data(), p.cOut, p.cIn, false);
+    winogradForward(x, U.data(), bias, y, p.n, p.cIn, p.h, p.w, p.cOut);
+    return;
+  }
   if (p.g == 1 && directAllowed() && directConvForward(x, W, bias, y, shape(p))) return;
   if (p.g > 1 && p.cInG() == 1 && directAllowed()) { depthwiseForward(x, W, bias, y, shape(p)); return; }
   const int64_t nb = chunkSize(p, threads()), cOutG = p.cOutG(), xg = p.cInG() * p.h * p.w;
@@ -226,6 +249,13 @@ static void conv2dBackwardInput(const Args& A) {
   float* gx = A.f32(2, p.n * p.inSize()).p;
   if (p.n == 0) return;
   if (P == 0) { std::memset(gx, 0, sizeof(float) * p.n * p.inSize()); return; }
+  if (winogradInput(p)) {
+    // gx = gy ⋆ rot180(w)ᵀ, a stride-1 padding-1 convolution from cOut to cIn channels
+    std::vector<float> U((size_t)(36 * p.cIn * p.cOut));
+    winogradWeights(W, U.data(), p.cOut, p.cIn, true);
+    winogradForward(gy, U.data(), nullptr, gx, p.n, p.cOut, p.h, p.w, p.cIn);
+    return;
+  }
   if (p.g == 1 && directAllowed() && directConvBackwardInput(gy, W, gx, shape(p))) return;
   if (p.g > 1 && p.cInG() == 1 && directAllowed()) { depthwiseBackwardInput(gy, W, gx, shape(p)); return; }
   const int64_t nb = chunkSize(p, threads()), cOutG = p.cOutG(), xg = p.cInG() * p.h * p.w;
@@ -253,6 +283,21 @@ static void conv2dBackwardWeight(const Args& A) {
   const float* gy = A.f32(1, p.n * p.outSize()).p;
   float* gw = A.f32(2, p.cOut * K).p;
   float* gb = A.f32OrNull(3, p.cOut).p;
+  if (P > 0 && winograd(p)) {
+    winogradBackwardWeight(x, gy, gw, p.n, p.cIn, p.h, p.w, p.cOut);
+    if (gb) {
+      for (int64_t o = 0; o < p.cOut; o++) {
+        double sum = 0;
+        for (int64_t b = 0; b < p.n; b++) {
+          const float* r = gy + (b * p.cOut + o) * P;
+#pragma omp simd reduction(+ : sum)
+          for (int64_t q = 0; q < P; q++) sum += r[q];
+        }
+        gb[o] = (float)sum;
+      }
+    }
+    return;
+  }
   if (P > 0 && p.g == 1 && directAllowed() && directConvBackwardWeight(x, gy, gw, gb, shape(p))) return;
   if (P > 0 && p.n > 0 && p.g > 1 && p.cInG() == 1 && directAllowed()) { depthwiseBackwardWeight(x, gy, gw, gb, shape(p)); return; }
   const int64_t nb = p.n > 0 && P > 0 ? chunkSize(p, threads()) : 1, cOutG = p.cOutG(), xg = p.cInG() * p.h * p.w;
