@@ -216,33 +216,36 @@ void gemm(const float* a, int64_t sk, int64_t sx, const float* b, int64_t ldb, i
 
 /** y (·, co, h, w) images [i0, i0 + m) = Aᵀ M A (+ bias) of every tile of M[ξ][t][o], the pixels inside h × w. */
 void outputTransform(const float* M, const float* bias, float* y, int64_t i0, int64_t m, int64_t co, const Geo& g) {
-  const int64_t tb = m * g.tpi, xs = xiStride(tb, co);
+  const int64_t tb = m * g.tpi, xs = xiStride(tb, co), rw = 4 * g.tw;
   alignas(64) float buf[16 * L], tr[L * 16];  // [pixel p·4 + q][channel], then [channel][pixel]
-  for (int64_t t = 0; t < tb; t++) {
-    const int64_t img = i0 + t / g.tpi, r = t % g.tpi, ty = r / g.tw, tx = r % g.tw;
-    const int64_t rows = std::min<int64_t>(4, g.h - 4 * ty), cols = std::min<int64_t>(4, g.w - 4 * tx);
+  // one row of tiles for 16 channels, [channel][4 rows][4·tw]: y is then written in whole rows (full cache lines)
+  std::vector<float> rowbuf((size_t)(L * 4 * rw));
+  for (int64_t t0 = 0; t0 < tb; t0 += g.tw) {
+    const int64_t img = i0 + t0 / g.tpi, ty = (t0 % g.tpi) / g.tw, rows = std::min<int64_t>(4, g.h - 4 * ty);
     for (int64_t o0 = 0; o0 < co; o0 += L) {
-      vf col[6], tmp[4][6], out4[4];
-      // Aᵀ M: each column j
-      WG_UNROLL for (int j = 0; j < 6; j++) {
-        WG_UNROLL for (int i = 0; i < 6; i++) col[i] = load(M + (i * 6 + j) * xs + t * co + o0);
-        at4(col, out4);
-        WG_UNROLL for (int p = 0; p < 4; p++) tmp[p][j] = out4[p];
+      for (int64_t tx = 0; tx < g.tw; tx++) {
+        const int64_t t = t0 + tx;
+        vf col[6], tmp[4][6], out4[4];
+        // Aᵀ M: each column j
+        WG_UNROLL for (int j = 0; j < 6; j++) {
+          WG_UNROLL for (int i = 0; i < 6; i++) col[i] = load(M + (i * 6 + j) * xs + t * co + o0);
+          at4(col, out4);
+          WG_UNROLL for (int p = 0; p < 4; p++) tmp[p][j] = out4[p];
+        }
+        const vf b = bias ? load(bias + o0) : vf{};
+        // (Aᵀ M) A: each row p
+        WG_UNROLL for (int p = 0; p < 4; p++) {
+          at4(tmp[p], out4);
+          WG_UNROLL for (int q = 0; q < 4; q++) store(buf + (p * 4 + q) * L, out4[q] + b);
+        }
+        // 16 pixels × 16 channels → per channel its 4×4 tile
+        transpose16(buf, L, 16, 16, tr, 16);
+        for (int l = 0; l < L; l++)
+          for (int p = 0; p < 4; p++) std::memcpy(rowbuf.data() + (l * 4 + p) * rw + 4 * tx, tr + l * 16 + p * 4, 16);
       }
-      const vf b = bias ? load(bias + o0) : vf{};
-      // (Aᵀ M) A: each row p
-      WG_UNROLL for (int p = 0; p < 4; p++) {
-        at4(tmp[p], out4);
-        WG_UNROLL for (int q = 0; q < 4; q++) store(buf + (p * 4 + q) * L, out4[q] + b);
-      }
-      // 16 pixels × 16 channels → per channel its 4×4 tile, written row by row into y
-      transpose16(buf, L, 16, 16, tr, 16);
-      float* dst = y + ((img * co + o0) * g.h + 4 * ty) * g.w + 4 * tx;
       for (int l = 0; l < L; l++) {
-        const float* src = tr + l * 16;
-        float* d = dst + l * g.h * g.w;
-        if (cols == 4) { for (int64_t p = 0; p < rows; p++) std::memcpy(d + p * g.w, src + p * 4, 16); }
-        else { for (int64_t p = 0; p < rows; p++) for (int64_t q = 0; q < cols; q++) d[p * g.w + q] = src[p * 4 + q]; }
+        float* d = y + ((img * co + o0 + l) * g.h + 4 * ty) * g.w;
+        for (int64_t p = 0; p < rows; p++) std::memcpy(d + p * g.w, rowbuf.data() + (l * 4 + p) * rw, sizeof(float) * g.w);
       }
     }
   }
