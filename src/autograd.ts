@@ -1,7 +1,7 @@
 // Define-by-run reverse-mode differentiation. Every op that may need a gradient records a GradNode on its
 // output: the op's name, its inputs, and a closure mapping the output's gradient to one gradient per input.
 // backward() visits the recorded graph in reverse topological order and *adds* into each input's gradient.
-import type { Tensor } from './tensor.ts';
+import type { Tensor } from './tensor-core.ts';
 import { shapeStr, sameShape } from './backend/types.ts';
 
 export type BackwardFn = (grad: Tensor) => (Tensor | null)[];

@@ -3,6 +3,7 @@ export * from './ops/elementwise.ts';
 export * from './ops/reduce.ts';
 export * from './ops/shape.ts';
 export * from './ops/matmul.ts';
+export * from './ops/linear.ts';
 export * from './ops/softmax.ts';
 export * from './ops/conv.ts';
 export * from './ops/pool.ts';

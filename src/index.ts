@@ -2,7 +2,7 @@
 export * from './tensor.ts';
 export { noGrad, setGradEnabled, isGradEnabled, detectAnomaly, setDetectAnomaly } from './autograd.ts';
 export { Generator, defaultGenerator, manualSeed, type RngState } from './random.ts';
-export { backend, setBackend, availableBackends, type BackendName } from './backend/index.ts';
+export { backend, backendName, backendInfo, setBackend, availableBackends, type BackendName } from './backend/index.ts';
 export * from './functional.ts';
 export * as F from './functional.ts';
 export * as nn from './nn/index.ts';

@@ -1,93 +1,33 @@
-// Tensor: a contiguous, row-major typed array plus a shape. There are no strided views: reshape shares
-// storage, every other movement op copies. That keeps every kernel a simple loop over flat memory.
+// Tensor as users see it: the class (src/tensor-core.ts) with its methods, and the creation functions.
+// Each method is a one-line forward to its op, so x.add(y) and F.add(x, y) are the same code. The methods are
+// installed on the class here rather than written inside it: the class must not import the ops, because every op
+// imports the class (see tensor-core.ts).
 import type { DType, Shape, Storage } from './backend/types.ts';
 import { allocate, empty, dtypeOf, shapeStr, sizeOf } from './backend/types.ts';
-import type { GradNode } from './autograd.ts';
 import { runBackward } from './autograd.ts';
 import { defaultGenerator, type Generator } from './random.ts';
+import { Tensor, type TensorLike } from './tensor-core.ts';
 import * as E from './ops/elementwise.ts';
 import * as R from './ops/reduce.ts';
 import * as S from './ops/shape.ts';
 import * as M from './ops/matmul.ts';
 import * as X from './ops/softmax.ts';
 
-export type { DType, Shape, Storage };
-export type Scalar = number;
-export type TensorLike = Tensor | number;
+export { Tensor };
+export type { DType, Shape, Storage, Scalar, TensorLike } from './tensor-core.ts';
 
 export interface TensorOptions {
   dtype?: DType;
   requiresGrad?: boolean;
 }
 
-export class Tensor {
-  readonly data: Storage;
-  readonly shape: readonly number[];
-  readonly dtype: DType;
-  requiresGrad: boolean;
-  /** The accumulated gradient (same shape), filled by backward() for leaves and for retainGrad() tensors. */
-  grad: Tensor | null = null;
-  /** How this tensor was computed; null for leaves and for results computed without grad. */
-  gradFn: GradNode | null = null;
-  retainsGrad = false;
-
-  constructor(data: Storage, shape: Shape, requiresGrad = false) {
-    const n = sizeOf(shape);
-    for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) throw new Error(`Tensor: invalid shape ${shapeStr(shape)}`);
-    }
-    if (data.length !== n) throw new Error(`Tensor: shape ${shapeStr(shape)} needs ${n} elements, storage has ${data.length}`);
-    this.data = data;
-    this.shape = Object.freeze([...shape]);
-    this.dtype = dtypeOf(data);
-    if (requiresGrad && this.dtype === 'int32') throw new Error('Tensor: only float tensors can require gradients');
-    this.requiresGrad = requiresGrad;
-  }
-
-  get ndim(): number { return this.shape.length; }
-  get size(): number { return this.data.length; }
-  numel(): number { return this.data.length; }
-  get isLeaf(): boolean { return this.gradFn === null; }
-  get isFloat(): boolean { return this.dtype !== 'int32'; }
-
-  /** The single value of a one-element tensor. */
-  item(): number {
-    if (this.data.length !== 1) throw new Error(`item: tensor of shape ${shapeStr(this.shape)} has ${this.data.length} elements, not 1`);
-    return this.data[0];
-  }
-
-  /** Nested arrays, like torch's tolist(). */
-  tolist(): unknown {
-    const build = (dim: number, off: number): unknown => {
-      if (dim === this.shape.length) return this.data[off];
-      const stride = sizeOf(this.shape.slice(dim + 1));
-      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, off + i * stride));
-    };
-    return build(0, 0);
-  }
-
-  toArray(): number[] { return Array.from(this.data); }
-
-  toString(): string {
-    const vals = Array.from(this.data.subarray(0, 8), (v) => +v.toPrecision(5)).join(', ');
-    return `Tensor(${shapeStr(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''}: [${vals}${this.size > 8 ? ', …' : ''}])`;
-  }
-
-  /** Marks a non-leaf tensor so backward() stores its .grad too. */
-  retainGrad(): this { this.retainsGrad = true; return this; }
-
-  requiresGrad_(on = true): this {
-    if (on && this.dtype === 'int32') throw new Error('requiresGrad_: only float tensors can require gradients');
-    if (!this.isLeaf && !on) throw new Error('requiresGrad_(false): only leaves can stop requiring gradients; use detach()');
-    this.requiresGrad = on;
-    return this;
-  }
-
+/** Tensor's methods that are ops; `this` is the tensor they are called on. */
+class TensorMethods {
   /**
    * Reverse-mode differentiation from this tensor. A scalar needs no `grad`; otherwise pass ∂L/∂this.
    * The graph is freed afterwards unless retainGraph.
    */
-  backward(grad?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+  backward(this: Tensor, grad?: Tensor, opts: { retainGraph?: boolean } = {}): void {
     if (!this.requiresGrad) throw new Error(`backward: tensor of shape ${shapeStr(this.shape)} does not require grad (no input had requiresGrad, or it was computed under noGrad)`);
     if (!grad) {
       if (this.size !== 1) throw new Error(`backward: grad can be omitted only for a one-element output, got shape ${shapeStr(this.shape)}`);
@@ -98,84 +38,93 @@ export class Tensor {
     runBackward(this, grad, opts.retainGraph ?? false, E.add);
   }
 
-  /** A new leaf sharing this storage, cut from the graph. */
-  detach(): Tensor { return new Tensor(this.data, this.shape); }
   /** A copy with its own storage (differentiable). */
-  clone(): Tensor { return E.clone(this); }
+  clone(this: Tensor): Tensor { return E.clone(this); }
   /** Converts storage type; float↔float conversions are differentiable. */
-  to(dtype: DType): Tensor { return E.cast(this, dtype); }
-  float(): Tensor { return this.to('float32'); }
-  double(): Tensor { return this.to('float64'); }
-  int(): Tensor { return this.to('int32'); }
+  to(this: Tensor, dtype: DType): Tensor { return E.cast(this, dtype); }
+  float(this: Tensor): Tensor { return E.cast(this, 'float32'); }
+  double(this: Tensor): Tensor { return E.cast(this, 'float64'); }
+  int(this: Tensor): Tensor { return E.cast(this, 'int32'); }
 
   // elementwise
-  add(o: TensorLike): Tensor { return E.add(this, o); }
-  sub(o: TensorLike): Tensor { return E.sub(this, o); }
-  mul(o: TensorLike): Tensor { return E.mul(this, o); }
-  div(o: TensorLike): Tensor { return E.div(this, o); }
-  pow(o: TensorLike): Tensor { return E.pow(this, o); }
-  maximum(o: TensorLike): Tensor { return E.maximum(this, o); }
-  minimum(o: TensorLike): Tensor { return E.minimum(this, o); }
-  gt(o: TensorLike): Tensor { return E.gt(this, o); }
-  ge(o: TensorLike): Tensor { return E.ge(this, o); }
-  lt(o: TensorLike): Tensor { return E.lt(this, o); }
-  le(o: TensorLike): Tensor { return E.le(this, o); }
-  eq(o: TensorLike): Tensor { return E.eq(this, o); }
-  ne(o: TensorLike): Tensor { return E.ne(this, o); }
-  neg(): Tensor { return E.neg(this); }
-  exp(): Tensor { return E.exp(this); }
-  log(): Tensor { return E.log(this); }
-  sqrt(): Tensor { return E.sqrt(this); }
-  rsqrt(): Tensor { return E.rsqrt(this); }
-  abs(): Tensor { return E.abs(this); }
-  sign(): Tensor { return E.sign(this); }
-  square(): Tensor { return E.square(this); }
-  reciprocal(): Tensor { return E.reciprocal(this); }
-  sin(): Tensor { return E.sin(this); }
-  cos(): Tensor { return E.cos(this); }
-  tanh(): Tensor { return E.tanh(this); }
-  sigmoid(): Tensor { return E.sigmoid(this); }
-  relu(): Tensor { return E.relu(this); }
-  leakyRelu(slope = 0.01): Tensor { return E.leakyRelu(this, slope); }
-  elu(alpha = 1): Tensor { return E.elu(this, alpha); }
-  gelu(): Tensor { return E.gelu(this); }
-  silu(): Tensor { return E.silu(this); }
-  softplus(): Tensor { return E.softplus(this); }
-  clamp(min = -Infinity, max = Infinity): Tensor { return E.clamp(this, min, max); }
+  add(this: Tensor, o: TensorLike): Tensor { return E.add(this, o); }
+  sub(this: Tensor, o: TensorLike): Tensor { return E.sub(this, o); }
+  mul(this: Tensor, o: TensorLike): Tensor { return E.mul(this, o); }
+  div(this: Tensor, o: TensorLike): Tensor { return E.div(this, o); }
+  pow(this: Tensor, o: TensorLike): Tensor { return E.pow(this, o); }
+  maximum(this: Tensor, o: TensorLike): Tensor { return E.maximum(this, o); }
+  minimum(this: Tensor, o: TensorLike): Tensor { return E.minimum(this, o); }
+  gt(this: Tensor, o: TensorLike): Tensor { return E.gt(this, o); }
+  ge(this: Tensor, o: TensorLike): Tensor { return E.ge(this, o); }
+  lt(this: Tensor, o: TensorLike): Tensor { return E.lt(this, o); }
+  le(this: Tensor, o: TensorLike): Tensor { return E.le(this, o); }
+  eq(this: Tensor, o: TensorLike): Tensor { return E.eq(this, o); }
+  ne(this: Tensor, o: TensorLike): Tensor { return E.ne(this, o); }
+  neg(this: Tensor): Tensor { return E.neg(this); }
+  exp(this: Tensor): Tensor { return E.exp(this); }
+  log(this: Tensor): Tensor { return E.log(this); }
+  sqrt(this: Tensor): Tensor { return E.sqrt(this); }
+  rsqrt(this: Tensor): Tensor { return E.rsqrt(this); }
+  abs(this: Tensor): Tensor { return E.abs(this); }
+  sign(this: Tensor): Tensor { return E.sign(this); }
+  square(this: Tensor): Tensor { return E.square(this); }
+  reciprocal(this: Tensor): Tensor { return E.reciprocal(this); }
+  sin(this: Tensor): Tensor { return E.sin(this); }
+  cos(this: Tensor): Tensor { return E.cos(this); }
+  tanh(this: Tensor): Tensor { return E.tanh(this); }
+  sigmoid(this: Tensor): Tensor { return E.sigmoid(this); }
+  relu(this: Tensor): Tensor { return E.relu(this); }
+  leakyRelu(this: Tensor, slope = 0.01): Tensor { return E.leakyRelu(this, slope); }
+  elu(this: Tensor, alpha = 1): Tensor { return E.elu(this, alpha); }
+  gelu(this: Tensor): Tensor { return E.gelu(this); }
+  silu(this: Tensor): Tensor { return E.silu(this); }
+  softplus(this: Tensor): Tensor { return E.softplus(this); }
+  clamp(this: Tensor, min = -Infinity, max = Infinity): Tensor { return E.clamp(this, min, max); }
 
   // reductions; dims may be negative; undefined reduces everything
-  sum(dims?: number | number[], keepdim = false): Tensor { return R.sum(this, dims, keepdim); }
-  mean(dims?: number | number[], keepdim = false): Tensor { return R.mean(this, dims, keepdim); }
-  max(dims?: number | number[], keepdim = false): Tensor { return R.max(this, dims, keepdim); }
-  min(dims?: number | number[], keepdim = false): Tensor { return R.min(this, dims, keepdim); }
-  var(dims?: number | number[], keepdim = false, correction = 1): Tensor { return R.variance(this, dims, keepdim, correction); }
-  std(dims?: number | number[], keepdim = false, correction = 1): Tensor { return R.variance(this, dims, keepdim, correction).sqrt(); }
-  argmax(dim?: number, keepdim = false): Tensor { return R.argmax(this, dim, keepdim); }
-  argmin(dim?: number, keepdim = false): Tensor { return R.argmin(this, dim, keepdim); }
-  logsumexp(dims: number | number[], keepdim = false): Tensor { return R.logsumexp(this, dims, keepdim); }
-  softmax(dim = -1): Tensor { return X.softmax(this, dim); }
-  logSoftmax(dim = -1): Tensor { return X.logSoftmax(this, dim); }
+  sum(this: Tensor, dims?: number | number[], keepdim = false): Tensor { return R.sum(this, dims, keepdim); }
+  mean(this: Tensor, dims?: number | number[], keepdim = false): Tensor { return R.mean(this, dims, keepdim); }
+  max(this: Tensor, dims?: number | number[], keepdim = false): Tensor { return R.max(this, dims, keepdim); }
+  min(this: Tensor, dims?: number | number[], keepdim = false): Tensor { return R.min(this, dims, keepdim); }
+  var(this: Tensor, dims?: number | number[], keepdim = false, correction = 1): Tensor { return R.variance(this, dims, keepdim, correction); }
+  std(this: Tensor, dims?: number | number[], keepdim = false, correction = 1): Tensor { return E.sqrt(R.variance(this, dims, keepdim, correction)); }
+  argmax(this: Tensor, dim?: number, keepdim = false): Tensor { return R.argmax(this, dim, keepdim); }
+  argmin(this: Tensor, dim?: number, keepdim = false): Tensor { return R.argmin(this, dim, keepdim); }
+  logsumexp(this: Tensor, dims: number | number[], keepdim = false): Tensor { return R.logsumexp(this, dims, keepdim); }
+  softmax(this: Tensor, dim = -1): Tensor { return X.softmax(this, dim); }
+  logSoftmax(this: Tensor, dim = -1): Tensor { return X.logSoftmax(this, dim); }
 
   // shape
-  reshape(...shape: (number | number[])[]): Tensor { return S.reshape(this, shape.flat()); }
-  view(...shape: (number | number[])[]): Tensor { return S.reshape(this, shape.flat()); }
-  flatten(startDim = 0, endDim = -1): Tensor { return S.flatten(this, startDim, endDim); }
-  squeeze(dim?: number): Tensor { return S.squeeze(this, dim); }
-  unsqueeze(dim: number): Tensor { return S.unsqueeze(this, dim); }
-  permute(...perm: (number | number[])[]): Tensor { return S.permute(this, perm.flat()); }
-  transpose(d0 = -2, d1 = -1): Tensor { return S.transpose(this, d0, d1); }
-  get T(): Tensor { return S.transpose(this, -2, -1); }
-  narrow(dim: number, start: number, length: number): Tensor { return S.narrow(this, dim, start, length); }
+  reshape(this: Tensor, ...shape: (number | number[])[]): Tensor { return S.reshape(this, shape.flat()); }
+  view(this: Tensor, ...shape: (number | number[])[]): Tensor { return S.reshape(this, shape.flat()); }
+  flatten(this: Tensor, startDim = 0, endDim = -1): Tensor { return S.flatten(this, startDim, endDim); }
+  squeeze(this: Tensor, dim?: number): Tensor { return S.squeeze(this, dim); }
+  unsqueeze(this: Tensor, dim: number): Tensor { return S.unsqueeze(this, dim); }
+  permute(this: Tensor, ...perm: (number | number[])[]): Tensor { return S.permute(this, perm.flat()); }
+  transpose(this: Tensor, d0 = -2, d1 = -1): Tensor { return S.transpose(this, d0, d1); }
+  narrow(this: Tensor, dim: number, start: number, length: number): Tensor { return S.narrow(this, dim, start, length); }
   /** Python-style slice along one axis: start inclusive, end exclusive, negatives count from the end. */
-  slice(dim: number, start = 0, end?: number, step = 1): Tensor { return S.slice(this, dim, start, end, step); }
-  select(dim: number, index: number): Tensor { return S.select(this, dim, index); }
-  expand(...shape: (number | number[])[]): Tensor { return S.expand(this, shape.flat()); }
-  broadcastTo(shape: Shape): Tensor { return S.expand(this, shape); }
-  chunk(chunks: number, dim = 0): Tensor[] { return S.chunk(this, chunks, dim); }
-  split(size: number | number[], dim = 0): Tensor[] { return S.split(this, size, dim); }
-  repeat(...times: (number | number[])[]): Tensor { return S.repeat(this, times.flat()); }
+  slice(this: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor { return S.slice(this, dim, start, end, step); }
+  select(this: Tensor, dim: number, index: number): Tensor { return S.select(this, dim, index); }
+  expand(this: Tensor, ...shape: (number | number[])[]): Tensor { return S.expand(this, shape.flat()); }
+  broadcastTo(this: Tensor, shape: Shape): Tensor { return S.expand(this, shape); }
+  chunk(this: Tensor, chunks: number, dim = 0): Tensor[] { return S.chunk(this, chunks, dim); }
+  split(this: Tensor, size: number | number[], dim = 0): Tensor[] { return S.split(this, size, dim); }
+  repeat(this: Tensor, ...times: (number | number[])[]): Tensor { return S.repeat(this, times.flat()); }
 
-  matmul(o: Tensor): Tensor { return M.matmul(this, o); }
+  matmul(this: Tensor, o: Tensor): Tensor { return M.matmul(this, o); }
+
+  /** The transpose of the last two axes. */
+  get T(): Tensor { return S.transpose(this as unknown as Tensor, -2, -1); }
+}
+
+declare module './tensor-core.ts' {
+  // TensorMethods' methods, installed on Tensor.prototype just below
+  interface Tensor extends TensorMethods {}
+}
+
+for (const name of Object.getOwnPropertyNames(TensorMethods.prototype)) {
+  if (name !== 'constructor') Object.defineProperty(Tensor.prototype, name, Object.getOwnPropertyDescriptor(TensorMethods.prototype, name)!);
 }
 
 // ---------- creation ----------

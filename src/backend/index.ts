@@ -1,6 +1,6 @@
 // Which backend runs the kernels. Chosen once at start-up: DEEPTEN_BACKEND=js|native forces a choice;
 // otherwise the native addon when it loads, else the TypeScript backend (said once on stderr).
-import type { Backend } from './backend.ts';
+import type { Backend, BackendInfo } from './backend.ts';
 import { jsBackend } from './js/index.ts';
 import { loadNative } from './native.ts';
 
@@ -36,6 +36,16 @@ function choose(): Backend {
 /** The backend every kernel call goes through. */
 export function backend(): Backend {
   return (current ??= choose());
+}
+
+/** The name of the backend in use, for run summaries and logs. Code above ops/ reads this, never backend(). */
+export function backendName(): BackendName {
+  return backend().name;
+}
+
+/** The backend in use, its BLAS library and thread count (deepten info). */
+export function backendInfo(): BackendInfo {
+  return backend().info();
 }
 
 export function setBackend(name: BackendName): void {

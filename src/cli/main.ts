@@ -1,7 +1,7 @@
 // `deepten <command>`: list, info, train, eval, experiment, play.
-import { parseArgs, formatFlags, UsageError, type FlagSpec } from './args.ts';
+import { parseArgs, parseSettings, formatFlags, UsageError, type FlagSpec } from '../util/flags.ts';
 import { recipes, models } from '../train/recipes/index.ts';
-import { backend, setBackend } from '../backend/index.ts';
+import { backendInfo, setBackend } from '../backend/index.ts';
 
 const common: Record<string, FlagSpec> = {
   help: { type: 'boolean', help: 'show this help' },
@@ -22,7 +22,7 @@ const trainFlags: Record<string, FlagSpec> = {
   'checkpoint-every': { type: 'number', help: 'also checkpoint every N steps (default: epoch ends, every 10 minutes, signals)' },
   'checkpoint-minutes': { type: 'number', help: 'checkpoint at least every M minutes (default 10)' },
   dataset: { type: 'string', help: 'dataset, for models that train on several' },
-  set: { type: 'string', help: 'recipe overrides, comma-separated key=value' },
+  set: { type: 'string', help: 'recipe overrides, comma-separated key=value', repeatable: true },
 };
 
 const evalFlags: Record<string, FlagSpec> = {
@@ -58,14 +58,7 @@ function selectBackend(flags: Record<string, unknown>): void {
 }
 
 function parseSet(s: unknown): Record<string, string> | undefined {
-  if (typeof s !== 'string') return undefined;
-  const outSet: Record<string, string> = {};
-  for (const kv of s.split(',').filter(Boolean)) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set expects key=value pairs, got '${kv}'`);
-    outSet[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
-  }
-  return outSet;
+  return typeof s === 'string' ? parseSettings('set', s) : undefined;
 }
 
 function recipeFor(name: string | undefined, cmd: string) {
@@ -83,7 +76,7 @@ async function run(argv: string[]): Promise<number> {
   if (!cmd || cmd === '--help' || cmd === 'help' || cmd === '-h') { out(usage); return cmd ? 0 : 1; }
   switch (cmd) {
     case 'list': {
-      const { flags } = parseArgs(rest, common);
+      const { flags } = parseArgs(rest, common, { command: 'list' });
       if (flags.help) { out('usage: deepten list\n\nPrints each model, its task, its reference result, and whether it has a recipe.'); return 0; }
       for (const c of models()) {
         out(`${c.name.padEnd(12)}${c.title}${c.status === 'planned' ? '  (planned: no recipe yet)' : ''}\n${''.padEnd(12)}task: ${c.task}\n${''.padEnd(12)}reference: ${c.reference}`);
@@ -91,15 +84,15 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'info': {
-      const { flags } = parseArgs(rest, common);
+      const { flags } = parseArgs(rest, common, { command: 'info' });
       if (flags.help) { out(`usage: deepten info [options]\n\n${formatFlags(common)}`); return 0; }
       selectBackend(flags);
-      const i = backend().info();
+      const i = backendInfo();
       out(`backend: ${i.name}\nblas: ${i.blas}\nthreads: ${i.threads}\nnode: ${process.version}`);
       return 0;
     }
     case 'train': {
-      const { positionals, flags } = parseArgs(rest, trainFlags);
+      const { positionals, flags } = parseArgs(rest, trainFlags, { command: 'train', positionals: ['model'] });
       if (flags.help) { out(`usage: deepten train <model> [options]\n\nmodels: ${Object.keys(recipes).join(', ')}\n\n${formatFlags(trainFlags)}`); return 0; }
       selectBackend(flags);
       const r = recipeFor(positionals[0], 'train');
@@ -112,10 +105,11 @@ async function run(argv: string[]): Promise<number> {
         checkpointEvery: flags['checkpoint-every'] as number | undefined, checkpointMinutes: flags['checkpoint-minutes'] as number | undefined,
       });
       out(JSON.stringify(summary));
-      return summary.interrupted ? 130 : 0; // 128 + SIGINT, as a shell reports an interrupted command
+      // 128 + the signal's number, as a shell reports a command a signal stopped
+      return summary.interrupted ? (summary.stoppedBy === 'SIGTERM' ? 143 : 130) : 0;
     }
     case 'eval': {
-      const { positionals, flags } = parseArgs(rest, evalFlags);
+      const { positionals, flags } = parseArgs(rest, evalFlags, { command: 'eval', positionals: ['model'] });
       if (flags.help) { out(`usage: deepten eval <model> --checkpoint PATH [options]\n\n${formatFlags(evalFlags)}`); return 0; }
       selectBackend(flags);
       const r = recipeFor(positionals[0], 'eval');
@@ -133,7 +127,7 @@ async function run(argv: string[]): Promise<number> {
       }
       const e = experiments[name];
       if (!e) throw new UsageError(`experiment: unknown experiment '${name}'; one of ${Object.keys(experiments).join(', ')}`);
-      const { flags } = parseArgs(more, { ...common, ...e.flags });
+      const { flags } = parseArgs(more, { ...common, ...e.flags }, { command: `experiment ${name}` });
       if (flags.help) { out(`usage: deepten experiment ${name} [options]\n\n${e.summary}\n\n${formatFlags({ ...common, ...e.flags })}`); return 0; }
       selectBackend(flags);
       await e.run(flags);

@@ -1,7 +1,7 @@
 // `deepten play dqn --checkpoint PATH`: runs a trained agent greedily and shows it. On a terminal each ASCII frame
 // redraws the previous one in place (cursor home), at --fps frames per second; when stdout is a pipe or a file only
 // every --every-th frame is printed. The first episode can be saved as an animated GIF and/or a PNG strip.
-import { parseArgs, formatFlags, UsageError, type FlagSpec } from './args.ts';
+import { parseArgs, formatFlags, UsageError, type FlagSpec } from '../util/flags.ts';
 import { setBackend } from '../backend/index.ts';
 import { loadDqnCheckpoint } from '../train/recipes/dqn.ts';
 import { cartPoleGif, cartPoleStrip } from '../rl/render.ts';
@@ -46,7 +46,7 @@ function spread(n: number, count: number): number[] {
 }
 
 export async function play(argv: string[], out: PlayOutput = process.stdout): Promise<number> {
-  const { positionals, flags: f } = parseArgs(argv, flags);
+  const { positionals, flags: f } = parseArgs(argv, flags, { command: 'play', positionals: ['agent'] });
   if (f.help) { out.write(usage + '\n'); return 0; }
   if (positionals[0] !== 'dqn' || positionals.length > 1) {
     throw new UsageError(`play: only a dqn agent can be played${positionals.length ? `, got '${positionals.join(' ')}'` : ''}\n\n${usage}`);

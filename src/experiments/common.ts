@@ -2,8 +2,7 @@
 // written as one PNG, and a per-epoch driver around trainClassifier (the one classifier training loop).
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { FlagSpec } from '../cli/args.ts';
-import { UsageError } from '../cli/args.ts';
+import { UsageError, type FlagSpec, type Flags } from '../util/flags.ts';
 import { linePlot, type Series, type PlotOptions } from '../viz/plot.ts';
 import { writePng } from '../viz/png.ts';
 import { trainClassifier, evaluateClassifier, type ClassifierConfig, type ClassifierSpec } from '../train/classify.ts';
@@ -12,7 +11,7 @@ import type { Summary } from '../train/run.ts';
 import type { TrainOptions } from '../train/recipe.ts';
 import type { ImageDataset } from '../data/index.ts';
 
-export type Flags = Record<string, string | number | boolean>;
+export type { Flags };
 
 /** Flags every experiment takes. Defaults are resolved in the experiment (they differ under --quick). */
 export const commonFlags: Record<string, FlagSpec> = {

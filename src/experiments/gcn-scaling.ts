@@ -3,7 +3,7 @@
 // (N + 1)·4 + nnz·8 bytes (row pointers, column indices, values); a dense N×N adjacency would need 4·N² bytes.
 import { Tensor } from '../tensor.ts';
 import { Generator, manualSeed } from '../random.ts';
-import { backend } from '../backend/index.ts';
+import { backendName } from '../backend/index.ts';
 import { crossEntropy } from '../ops/loss.ts';
 import { CsrMatrix } from '../ops/sparse.ts';
 import { Adam } from '../optim/index.ts';
@@ -79,7 +79,7 @@ export const gcnScaling: Experiment = {
     }
     const csrBytes = (m: CsrMatrix) => (m.rows + 1) * 4 + m.nnz * (4 + m.values.BYTES_PER_ELEMENT);
     const results = {
-      backend: backend().name, nodes: n, undirectedEdges: e, adjacencyNnz: adj.nnz, features: f, featureNnz: x.nnz,
+      backend: backendName(), nodes: n, undirectedEdges: e, adjacencyNnz: adj.nnz, features: f, featureNnz: x.nnz,
       buildSeconds, epochSeconds: times, steadyEpochSeconds: Math.min(...times),
       adjacencyMB: mb(csrBytes(adj)), featuresMB: mb(csrBytes(x)), denseAdjacencyWouldBeMB: mb(4 * n * n),
       peakRssMB: mb(peak), rssBeforeMB: mb(rssBefore), maxRssMB: process.resourceUsage().maxRSS / 1024,

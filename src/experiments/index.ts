@@ -1,5 +1,5 @@
 // `deepten experiment <name>`: each reproduces one of the article's claims as a table and a PNG plot.
-import type { FlagSpec } from '../cli/args.ts';
+import type { FlagSpec } from '../util/flags.ts';
 import { vanishingGradients } from './vanishing-gradients.ts';
 import { resnetDegradation } from './resnet-degradation.ts';
 import { paramsVsAccuracy } from './params-vs-accuracy.ts';

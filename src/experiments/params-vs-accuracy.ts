@@ -5,14 +5,14 @@
 // same number of epochs and batch size, each with its recipe's optimiser settings and no augmentation.
 import { readFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { backend } from '../backend/index.ts';
+import { backendName } from '../backend/index.ts';
 import { loadFashionMnist } from '../data/index.ts';
 import { trainClassifier, evaluateClassifier, type ClassifierConfig, type ClassifierSpec } from '../train/classify.ts';
 import { loadWeights } from '../train/checkpoint.ts';
 import { mlpSpec, lenetSpec, resnetSpec } from '../train/recipes/classifiers.ts';
 import type { MetricsLine } from '../train/run.ts';
 import { SERIES_COLORS } from '../viz/plot.ts';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../util/flags.ts';
 import type { Experiment } from './index.ts';
 import { commonFlags, num, outDir, formatTable, pct, report, writePanels, requirePositiveInt, type Flags } from './common.ts';
 
@@ -92,7 +92,7 @@ export async function runParamsVsAccuracy(o: ParamsOptions): Promise<{ table: st
     ? `LeNet-5 reaches ${pct(lenet.finalAccuracy)} with ${(mlp.parameters / lenet.parameters).toFixed(1)}× fewer parameters than the MLP (${pct(mlp.finalAccuracy)})`
     : `not shown in this run: the MLP (${pct(mlp.finalAccuracy)}, ${mlp.parameters.toLocaleString('en-US')} parameters) beat LeNet-5 (${pct(lenet.finalAccuracy)}, ${lenet.parameters.toLocaleString('en-US')}); the budget may be too small for LeNet-5 — try more --epochs or --train-size`;
   const table = [
-    `${NAME}: MLP vs LeNet-5 vs ResNet-20 on Fashion-MNIST, backend ${backend().name}, seed ${o.seed}${o.quick ? ' (--quick)' : ''}`,
+    `${NAME}: MLP vs LeNet-5 vs ResNet-20 on Fashion-MNIST, backend ${backendName()}, seed ${o.seed}${o.quick ? ' (--quick)' : ''}`,
     `${o.epochs} epochs on ${o.trainSize} training examples, batch ${o.batchSize}, each recipe's SGD settings (cosine schedule), no augmentation; test on ${test.n} examples`,
     '',
     formatTable(['model', 'parameters', 'test accuracy', 'train time (s)', 'train ex/s', 'test ex/s'],
@@ -118,7 +118,7 @@ export async function runParamsVsAccuracy(o: ParamsOptions): Promise<{ table: st
   return {
     table,
     results: {
-      experiment: NAME, backend: backend().name, seed: o.seed, quick: o.quick,
+      experiment: NAME, backend: backendName(), seed: o.seed, quick: o.quick,
       config: { epochs: o.epochs, batchSize: o.batchSize, trainSize: o.trainSize, testSize: test.n, dataset: 'fashion-mnist', augment: false },
       models: results, ranking: byAcc.map((r) => r.name), plot,
     },

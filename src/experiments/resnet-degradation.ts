@@ -6,11 +6,11 @@
 // with trainClassifier; after every epoch the training error is measured in eval mode on a fixed subset of the
 // training examples, and the test error on the test subset.
 import { join } from 'node:path';
-import { backend } from '../backend/index.ts';
+import { backendName } from '../backend/index.ts';
 import { loadFashionMnist } from '../data/index.ts';
 import { resnetSpec } from '../train/recipes/classifiers.ts';
 import { SERIES_COLORS } from '../viz/plot.ts';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../util/flags.ts';
 import type { Experiment } from './index.ts';
 import { commonFlags, num, numList, outDir, formatTable, pct, report, writePanels, trainByEpoch, requirePositiveInt, type Flags } from './common.ts';
 
@@ -100,7 +100,7 @@ export async function runResnetDegradation(o: DegradationOptions): Promise<{ tab
   const summary = formatTable(['net', 'parameters', 'final train error', 'final test error', 'seconds'],
     results.map((r) => [r.name, r.parameters.toLocaleString('en-US'), pct(r.trainError.at(-1)!), pct(r.testError.at(-1)!), r.seconds.toFixed(0)]));
   const table = [
-    `${NAME}: plain vs residual nets on Fashion-MNIST, backend ${backend().name}, seed ${o.seed}${o.quick ? ' (--quick)' : ''}`,
+    `${NAME}: plain vs residual nets on Fashion-MNIST, backend ${backendName()}, seed ${o.seed}${o.quick ? ' (--quick)' : ''}`,
     `${o.epochs} epochs on ${o.trainSize} training examples, batch ${o.batchSize}, SGD lr ${o.lr} momentum 0.9 wd 5e-4, cosine schedule, widths ${o.widths.join('/')}, augmentation ${o.augment ? 'crop+flip' : 'off'}`,
     `train error: eval mode on the first ${n} training examples; test error on ${o.testSize} test examples`,
     '',
@@ -123,7 +123,7 @@ export async function runResnetDegradation(o: DegradationOptions): Promise<{ tab
   return {
     table,
     results: {
-      experiment: NAME, backend: backend().name, seed: o.seed, quick: o.quick,
+      experiment: NAME, backend: backendName(), seed: o.seed, quick: o.quick,
       config: { depths: o.depths, widths: o.widths, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, trainSize: o.trainSize, evalSize: n, testSize: o.testSize, augment: o.augment, schedule: 'cosine', dataset: 'fashion-mnist' },
       nets: results,
       claim: { held, degraded, resnetNotWorse: resOk, plainGap, plainGapSe: plainSe, resnetGap: resGap, resnetGapSe: resSe, text: verdict },

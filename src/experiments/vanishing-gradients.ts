@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { Tensor } from '../tensor.ts';
 import { manualSeed } from '../random.ts';
-import { backend } from '../backend/index.ts';
+import { backendName } from '../backend/index.ts';
 import { crossEntropy } from '../ops/loss.ts';
 import { SGD } from '../optim/index.ts';
 import { DataLoader, loadMnist, type ImageDataset } from '../data/index.ts';
@@ -16,7 +16,7 @@ import { MLP, type MlpConfig } from '../models/mlp.ts';
 import { evaluateClassifier } from '../train/classify.ts';
 import { mlpSpec } from '../train/recipes/classifiers.ts';
 import { SERIES_COLORS } from '../viz/plot.ts';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../util/flags.ts';
 import type { Experiment } from './index.ts';
 import { commonFlags, num, outDir, formatTable, sci, pct, report, writePanels, requirePositiveInt, type Flags } from './common.ts';
 
@@ -173,7 +173,7 @@ export async function runVanishingGradients(o: VanishingOptions): Promise<{ tabl
   const summary = formatTable(['variant', 'first/last init', `first/last @${o.steps}`, 'train loss', 'train acc', 'test acc', 'seconds'],
     results.map((r) => [r.name, sci(r.ratioInit), sci(r.ratioTrained), r.trainLoss.toFixed(4), pct(r.trainAccuracy), pct(r.testAccuracy), r.seconds.toFixed(1)]));
   const table = [
-    `${NAME}: ${o.layers}-layer MLP (${o.layers - 1} hidden × ${o.width}) on MNIST, backend ${backend().name}, seed ${o.seed}${o.quick ? ' (--quick)' : ''}`,
+    `${NAME}: ${o.layers}-layer MLP (${o.layers - 1} hidden × ${o.width}) on MNIST, backend ${backendName()}, seed ${o.seed}${o.quick ? ' (--quick)' : ''}`,
     `‖∂L/∂W_l‖ per layer, mean over ${o.probeBatches} probe batches of ${o.batchSize}, at init and after ${o.steps} SGD steps (lr ${o.lr}, momentum 0.9)`,
     '',
     formatTable(header, rows),
@@ -198,7 +198,7 @@ export async function runVanishingGradients(o: VanishingOptions): Promise<{ tabl
   return {
     table,
     results: {
-      experiment: NAME, backend: backend().name, seed: o.seed, quick: o.quick,
+      experiment: NAME, backend: backendName(), seed: o.seed, quick: o.quick,
       config: { layers: o.layers, width: o.width, steps: o.steps, batchSize: o.batchSize, lr: o.lr, momentum: 0.9, probeBatches: o.probeBatches, trainSize: train.n, testSize: test.n, sigmoidInit: o.sigmoidInit },
       variants: results, claim: { held, text: claim }, plot,
     },

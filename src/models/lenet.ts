@@ -13,11 +13,14 @@ import { Tensor } from '../tensor.ts';
 import { Module, Conv2d, Linear } from '../nn/index.ts';
 import { maxPool2d, avgPool2d } from '../ops/pool.ts';
 
+export const lenetActivations = ['relu', 'tanh'] as const;
+export const lenetPools = ['max', 'avg'] as const;
+
 export interface LeNetConfig {
   inChannels: number;
   classes: number;
-  activation: 'relu' | 'tanh';
-  pool: 'max' | 'avg';
+  activation: (typeof lenetActivations)[number];
+  pool: (typeof lenetPools)[number];
 }
 
 export const lenetDefaults: LeNetConfig = { inChannels: 1, classes: 10, activation: 'relu', pool: 'max' };
@@ -48,13 +51,17 @@ export class LeNet5 extends Module {
     return this.config.pool === 'max' ? maxPool2d(x, 2) : avgPool2d(x, 2);
   }
 
-  /** x (B, 1, 28, 28) → logits (B, classes). */
-  forward(x: Tensor): Tensor {
+  /** x (B, 1, 28, 28) → the F6 activations (B, 84), the penultimate layer (the MNIST judge's FID features). */
+  features(x: Tensor): Tensor {
     let h = this.pool(this.act(this.conv1.forward(x))); // (B, 6, 14, 14)
     h = this.pool(this.act(this.conv2.forward(h)));     // (B, 16, 5, 5)
     h = h.reshape(h.shape[0], -1);                      // (B, 400)
     h = this.act(this.fc1.forward(h));                  // (B, 120)
-    h = this.act(this.fc2.forward(h));                  // (B, 84)
-    return this.fc3.forward(h);                         // (B, classes)
+    return this.act(this.fc2.forward(h));               // (B, 84)
+  }
+
+  /** x (B, 1, 28, 28) → logits (B, classes). */
+  forward(x: Tensor): Tensor {
+    return this.fc3.forward(this.features(x));          // (B, classes)
   }
 }

@@ -5,7 +5,9 @@ import { Tensor } from '../tensor.ts';
 import { Module, ModuleList, Linear, BatchNorm1d, Dropout } from '../nn/index.ts';
 import { kaimingNormal_, xavierUniform_, zeros_ } from '../nn/init.ts';
 
-export type Activation = 'relu' | 'sigmoid' | 'tanh';
+export const activations = ['relu', 'sigmoid', 'tanh'] as const;
+export type Activation = (typeof activations)[number];
+export const mlpInits = ['default', 'he', 'xavier'] as const;
 
 export interface MlpConfig {
   inputSize: number;
@@ -18,7 +20,7 @@ export interface MlpConfig {
   /** Dropout probability after each hidden activation. */
   dropout: number;
   /** 'default' keeps PyTorch's Linear init; 'he' is Kaiming-normal (for ReLU), 'xavier' Glorot-uniform (for sigmoid/tanh). */
-  init: 'default' | 'he' | 'xavier';
+  init: (typeof mlpInits)[number];
 }
 
 export const mlpDefaults: MlpConfig = { inputSize: 784, hidden: [800], classes: 10, activation: 'relu', batchNorm: false, dropout: 0, init: 'default' };

@@ -12,6 +12,8 @@ import { kaimingNormal_ } from '../nn/init.ts';
 import { cat } from '../ops/shape.ts';
 import { zeros } from '../tensor.ts';
 
+export const resnetShortcuts = ['A', 'B'] as const;
+
 export interface ResNetConfig {
   /** 6n + 2: 20, 32, 44, 56, 110 (also 8 and 14 for small experiments). */
   depth: number;
@@ -20,7 +22,7 @@ export interface ResNetConfig {
   /** Stage widths. */
   widths: [number, number, number];
   /** 'A': subsample + zero-pad (parameter-free, the paper's CIFAR choice); 'B': 1×1 conv + batch norm projection. */
-  shortcut: 'A' | 'B';
+  shortcut: (typeof resnetShortcuts)[number];
   /** No shortcuts at all: the plain network of the same depth. */
   plain: boolean;
 }

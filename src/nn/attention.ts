@@ -15,7 +15,8 @@ import { mean } from '../ops/reduce.ts';
 import { narrow, permute, squeeze } from '../ops/shape.ts';
 import { attentionCore, type AttentionOperand } from '../ops/attention.ts';
 import { Module, type Parameter } from './module.ts';
-import { Linear, linear } from './linear.ts';
+import { linear } from '../ops/linear.ts';
+import { Linear } from './linear.ts';
 import { constant_, xavierUniform_ } from './init.ts';
 import { checkPositiveInt, emptyParam, type FactoryOptions } from './util.ts';
 

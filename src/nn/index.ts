@@ -3,7 +3,7 @@ export { Module, Parameter, parameter, type StateDict, type LoadResult } from '.
 export { Sequential, ModuleList, ModuleDict } from './container.ts';
 export * as init from './init.ts';
 export type { FactoryOptions } from './util.ts';
-export { Linear, Identity, Flatten, linear, type LinearOptions } from './linear.ts';
+export { Linear, Identity, Flatten, type LinearOptions } from './linear.ts';
 export { Conv2d, ConvTranspose2d, type Conv2dOptions, type ConvTranspose2dOptions } from './conv.ts';
 export { BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, type BatchNormOptions, type LayerNormOptions, type GroupNormOptions } from './norm.ts';
 export { Embedding, Dropout, type EmbeddingOptions } from './embedding.ts';

@@ -3,14 +3,11 @@
 import type { Tensor } from '../tensor.ts';
 import { defaultGenerator, type Generator } from '../random.ts';
 import { shapeStr } from '../backend/types.ts';
+import { requireFloat } from '../ops/base.ts';
 
 export type Nonlinearity = 'linear' | 'identity' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d'
   | 'conv_transpose3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 export type FanMode = 'fan_in' | 'fan_out';
-
-function requireFloat(fn: string, t: Tensor): void {
-  if (t.dtype === 'int32') throw new Error(`${fn}: expected a float tensor, got int32 of shape ${shapeStr(t.shape)}`);
-}
 
 /** The recommended gain for a nonlinearity (torch.nn.init.calculate_gain). param is leaky_relu's negative slope. */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {

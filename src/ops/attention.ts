@@ -4,7 +4,7 @@
 //   backward: dV = P'ᵀ·dO;  dP' = dO·Vᵀ;  dS = scale · P ⊙ (dP'⊙keep − rowsum(dP'⊙keep ⊙ P));  dQ = dS·K;  dK = dSᵀ·Q
 // The four products are batched GEMM kernel calls with transpose flags (no transposed copies); scale, bias, masks and
 // softmax are ONE fused kernel (attentionSoftmax), and so is its backward.
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import type { AttentionSoftmaxParams } from '../backend/kernels/attention.ts';

@@ -2,7 +2,7 @@
 // (C, H, W) unbatched, which runs as a batch of one. A transposed convolution is the adjoint of the convolution with
 // the same weight and geometry, so its forward, input gradient and weight gradient are the three conv kernels with
 // roles swapped.
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import type { Conv2dParams } from '../backend/backend.ts';

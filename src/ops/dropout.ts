@@ -1,11 +1,12 @@
 // Inverted dropout: each element is kept with probability 1 − p and scaled by 1/(1 − p), so E[y] = x and
 // evaluation needs no rescaling.
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import { allocate, empty, shapeStr, type FloatArray } from '../backend/types.ts';
 import { defaultGenerator, type Generator } from '../random.ts';
-import { mul, requireFloat } from './elementwise.ts';
+import { mul } from './elementwise.ts';
+import { requireFloat } from './base.ts';
 
 /**
  * m[i] = 1/(1 − p) with probability 1 − p, else 0: one 32-bit draw per element, kept when u ≥ p·2³². (At p = 1 every

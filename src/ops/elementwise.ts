@@ -1,37 +1,11 @@
 // Elementwise ops: broadcasting arithmetic and comparisons, unary functions, where, clone and cast.
 // Each op's derivative sits in the closure it records; unary derivatives are the backend's unaryGrad kernel.
-import { Tensor, type TensorLike } from '../tensor.ts';
+import { Tensor, type TensorLike } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import type { BinaryOp, UnaryOp } from '../backend/backend.ts';
-import { allocate, empty, broadcastShapes, sameShape, shapeStr, type DType, type FloatArray, type Shape } from '../backend/types.ts';
-import { sumTo } from './reduce.ts';
-
-function toTensor(o: TensorLike, like: Tensor): Tensor {
-  if (o instanceof Tensor) return o;
-  if (typeof o !== 'number') throw new Error(`expected a Tensor or a number, got ${typeof o}`);
-  const d = allocate(like.dtype, 1);
-  d[0] = o;
-  return new Tensor(d, []);
-}
-
-export function requireFloat(op: string, ...ts: Tensor[]): void {
-  for (const t of ts) {
-    if (t.dtype === 'int32') throw new Error(`${op}: expected a float tensor, got int32 of shape ${shapeStr(t.shape)}`);
-  }
-}
-
-/** Checks dtypes agree and shapes broadcast; returns the output shape. */
-export function broadcastCheck(op: string, ...ts: Tensor[]): number[] {
-  let shape: number[] = [...ts[0].shape];
-  for (const t of ts.slice(1)) {
-    if (t.dtype !== ts[0].dtype) throw new Error(`${op}: dtype mismatch, ${ts[0].dtype} ${shapeStr(ts[0].shape)} vs ${t.dtype} ${shapeStr(t.shape)}`);
-    const s = broadcastShapes(shape, t.shape);
-    if (!s) throw new Error(`${op}: shapes ${ts.map((x) => shapeStr(x.shape)).join(' and ')} cannot be broadcast together`);
-    shape = s;
-  }
-  return shape;
-}
+import { empty, broadcastShapes, shapeStr, type DType, type FloatArray } from '../backend/types.ts';
+import { broadcastCheck, requireFloat, sumTo, toTensor } from './base.ts';
 
 function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastCheck(op, a, b);
@@ -158,8 +132,4 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   const out = new Tensor(d, x.shape);
   if (x.dtype === 'int32' || dtype === 'int32') return out;
   return record('cast', out, [x], (g) => [cast(g, x.dtype)]);
-}
-
-export function sameShapeOrThrow(op: string, a: Shape, b: Shape): void {
-  if (!sameShape(a, b)) throw new Error(`${op}: shapes ${shapeStr(a)} and ${shapeStr(b)} must match`);
 }

@@ -1,11 +1,11 @@
 // Integer indexing: gather, indexSelect, scatterAdd, embedding. Every index is checked against the indexed size
 // before a kernel runs (kernels trust their indices). Kernels view a tensor as (outer, dim, inner) along the
 // indexed axis, so gather/scatterAdd work on an index padded to x's sizes on the other axes (see padded()).
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import { allocate, empty, sameShape, shapeStr, sizeOf, stridesOf, type DType, type Shape, type Storage } from '../backend/types.ts';
-import { normalizeDim } from './reduce.ts';
+import { normalizeDim } from './base.ts';
 import { reshape } from './shape.ts';
 
 function requireIndex(op: string, index: Tensor): Int32Array {

@@ -1,10 +1,11 @@
 // Loss functions with torch.nn.functional's semantics, composed from existing ops (so their gradients come from
 // those ops' derivatives). Class-index losses take logits/log-probabilities shaped (N, C) or (N, C, d1, …) — or an
 // unbatched (C) with a scalar target — and an int32 target shaped (N) or (N, d1, …).
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
 import { allocate, broadcastShapes, sameShape, shapeStr, type Shape } from '../backend/types.ts';
-import { add, cast, div, lt, mul, neg, requireFloat, softplus, square, sub, abs, where } from './elementwise.ts';
+import { add, cast, div, lt, mul, neg, softplus, square, sub, abs, where } from './elementwise.ts';
+import { requireFloat } from './base.ts';
 import { sum, mean } from './reduce.ts';
 import { reshape } from './shape.ts';
 import { logSoftmax } from './softmax.ts';

@@ -1,12 +1,12 @@
 // Matrix products with torch.matmul's rules: 1-D operands gain and then lose an axis; leading (batch) axes
 // broadcast. One GEMM kernel call per product; transposes are kernel flags, never copies.
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import type { MatmulParams } from '../backend/backend.ts';
 import { allocate, empty, broadcastShapes, shapeStr, sizeOf, type FloatArray } from '../backend/types.ts';
 import { expand, reshape } from './shape.ts';
-import { requireFloat } from './elementwise.ts';
+import { requireFloat } from './base.ts';
 
 function gemm(a: Tensor, b: Tensor, outShape: number[], p: Omit<MatmulParams, 'beta'>, into?: Tensor): Tensor {
   const out = into ?? new Tensor(empty(a.dtype, sizeOf(outShape)), outShape); // beta 0 overwrites

@@ -1,9 +1,10 @@
 // Normalization layers: batch norm, layer norm, group norm. Each is one fused kernel forward and one backward.
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import { allocate, empty, sameShape, shapeStr, sizeOf, type FloatArray, type Shape } from '../backend/types.ts';
-import { mul, requireFloat } from './elementwise.ts';
+import { mul } from './elementwise.ts';
+import { requireFloat } from './base.ts';
 import { sum } from './reduce.ts';
 import { reshape } from './shape.ts';
 

@@ -1,5 +1,5 @@
 // Pooling and nearest-neighbour upsampling over (N, C, H, W) inputs, or (C, H, W) unbatched (run as a batch of one).
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import type { Pool2dParams } from '../backend/backend.ts';

@@ -1,9 +1,9 @@
 // Movement ops. reshape shares storage; everything else copies through the one strided-copy kernel.
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import { allocate, empty, broadcastShapes, broadcastStrides, sameShape, shapeStr, sizeOf, stridesOf, type Shape } from '../backend/types.ts';
-import { normalizeDim, sumTo } from './reduce.ts';
+import { normalizeDim, sumTo } from './base.ts';
 
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const s = [...shape];

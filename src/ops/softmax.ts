@@ -1,15 +1,15 @@
 // softmax and log-softmax along one axis, each one fused kernel forward and one backward.
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import { empty, sizeOf, type FloatArray } from '../backend/types.ts';
-import { requireFloat } from './elementwise.ts';
-import { normalizeDim } from './reduce.ts';
+import { normalizeDim, requireFloat } from './base.ts';
+import { reshape } from './shape.ts';
 
 function softmaxOp(x: Tensor, dim: number, log: boolean): Tensor {
   const op = log ? 'logSoftmax' : 'softmax';
   requireFloat(op, x);
-  if (x.ndim === 0) return softmaxOp(x.reshape([1]), 0, log).reshape([]);
+  if (x.ndim === 0) return reshape(softmaxOp(reshape(x, [1]), 0, log), []);
   const a = normalizeDim(op, x.ndim, dim);
   const outer = sizeOf(x.shape.slice(0, a)), n = x.shape[a], inner = sizeOf(x.shape.slice(a + 1));
   const y = new Tensor(empty(x.dtype, x.size), x.shape);

@@ -1,6 +1,6 @@
 // Sparse (CSR) × dense matrix products, for graph models: the adjacency is a constant, so only the dense operand
 // gets a gradient, ∂(A·x)/∂x applied to g = Aᵀ·g.
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor-core.ts';
 import { record } from '../autograd.ts';
 import { backend } from '../backend/index.ts';
 import type { Csr } from '../backend/kernels/sparse.ts';

@@ -5,7 +5,6 @@ import { dirname, join } from 'node:path';
 import { Tensor } from '../tensor.ts';
 import { noGrad } from '../autograd.ts';
 import { manualSeed, Generator } from '../random.ts';
-import { backend } from '../backend/index.ts';
 import { crossEntropy } from '../ops/loss.ts';
 import type { Module } from '../nn/module.ts';
 import { SGD, Adam, AdamW, LambdaLR, LinearLR, SequentialLR, CosineAnnealingLR, MultiStepLR, type Optimizer, type LRScheduler } from '../optim/index.ts';
@@ -61,8 +60,8 @@ export interface ClassifierSpec {
   build(model: Record<string, unknown>, inChannels: number): Module;
   /** The datasets the model's input layer fits (the 28×28 models cannot take 32×32 RGB). */
   datasets: ClassifierDataset[];
-  /** The image shape [C, H, W] the model takes, when it takes only one (checked against the data). */
-  inputShape?(model: Record<string, unknown>): [number, number, number] | null;
+  /** What the model needs of an image of shape [C, H, W], or null when the shape fits (checked against the data). */
+  checkInput?(model: Record<string, unknown>, shape: ImageShape): string | null;
   /** Allowed values of the model's enum settings, by dotted path ('model.activation'). */
   choices?: Record<string, readonly string[]>;
 }
@@ -189,12 +188,10 @@ async function prepareData(spec: ClassifierSpec, cfg: ClassifierConfig, dataDir?
   const train = loadSplit(cfg, 'train', dataDir);
   const test = loadSplit(cfg, 'test', dataDir);
   if (cfg.batchSize > train.n) throw new Error(`${spec.name}: batch size ${cfg.batchSize} is larger than the ${cfg.dataset} training set (${train.n} examples)`);
-  const want = spec.inputShape?.(cfg.model);
   for (const d of [train, test]) {
-    const got = imageShape(d);
-    if (want && got.some((v, i) => v !== want[i])) {
-      throw new Error(`${spec.name}: the ${cfg.dataset} images are ${got.join('×')} (C×H×W), but this model takes ${want.join('×')}`);
-    }
+    const shape = imageShape(d);
+    const problem = spec.checkInput?.(cfg.model, shape);
+    if (problem) throw new Error(`${spec.name}: the ${cfg.dataset} images are ${shape.join('×')} (C×H×W), but ${problem}`);
   }
   return { train, test };
 }

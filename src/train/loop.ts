@@ -11,7 +11,7 @@
 //   - metrics, progress, and summary.json.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { backend } from '../backend/index.ts';
+import { backendName } from '../backend/index.ts';
 import { writeSafetensors, type TensorInput } from '../io/safetensors.ts';
 import { Run, type MetricsLine, type Summary } from './run.ts';
 import { Progress } from './progress.ts';
@@ -161,7 +161,12 @@ export class TrainRun<C extends object, D = undefined> {
   private readonly t0 = Date.now();
   private priorSeconds = 0;
   private parts: CheckpointParts | SimpleParts | null = null;
-  interrupted = false;
+  /** The signal that stopped the run, if one did. */
+  stoppedBy: NodeJS.Signals | null = null;
+
+  get interrupted(): boolean {
+    return this.stoppedBy !== null;
+  }
 
   constructor(readonly model: string, readonly run: Run, readonly cfg: C, readonly data: D, readonly opts: TrainOptions, readonly resumed: boolean) {}
 
@@ -210,7 +215,7 @@ export class TrainRun<C extends object, D = undefined> {
     const onSignal = (sig: NodeJS.Signals) => {
       signals++;
       if (signals > 1) { process.stderr.write(`\n${this.model}: second ${sig}, exiting now (the last checkpoint is kept)\n`); process.exit(sig === 'SIGTERM' ? 143 : 130); }
-      this.interrupted = true;
+      this.stoppedBy = sig;
       process.stderr.write(`\n${this.model}: ${sig}: saving a checkpoint after this step (again to exit at once)\n`);
     };
     process.on('SIGINT', onSignal);
@@ -282,9 +287,10 @@ export class TrainRun<C extends object, D = undefined> {
       writeSafetensors(this.path(MODEL), tensors);
     }
     const summary: Summary = {
-      model: this.model, dataset: String(result.dataset ?? cfg.dataset ?? ''), backend: backend().name,
+      model: this.model, dataset: String(result.dataset ?? cfg.dataset ?? ''), backend: backendName(),
       seed: typeof cfg.seed === 'number' ? cfg.seed : 0, seconds: this.seconds(), run: this.run.dir,
-      status: this.interrupted ? 'interrupted' : 'completed', interrupted: this.interrupted, ...result,
+      status: this.interrupted ? 'interrupted' : 'completed', interrupted: this.interrupted,
+      ...(this.stoppedBy ? { stoppedBy: this.stoppedBy } : {}), ...result,
     };
     this.run.writeSummary(summary);
     this.run.close();

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { experiments } from '../../src/experiments/index.ts';
-import { parseArgs, formatFlags } from '../../src/cli/args.ts';
+import { parseArgs, formatFlags } from '../../src/util/flags.ts';
 import { crc32 } from '../../src/viz/png.ts';
 import { SERIES_COLORS } from '../../src/viz/plot.ts';
 

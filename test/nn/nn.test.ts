@@ -382,11 +382,7 @@ describe('default initialisation (PyTorch formulas)', () => {
 
 // ---------- layers: behaviour, gradchecks, bad inputs ----------
 
-describe('Linear and the linear op', () => {
-  test('gradcheck (float64), with and without bias, 1-D and 3-D input', () => {
-    gradcheck((x, w, b) => nn.linear(x, w, b), [randd([2, 3, 4], 1), randd([5, 4], 2), randd([5], 3)], { name: 'linear' });
-    gradcheck((x, w) => nn.linear(x, w), [randd([4], 4), randd([2, 4], 5)], { name: 'linear no bias' });
-  });
+describe('Linear', () => {
   test('matches x·Wᵀ + b', () => {
     const l = new nn.Linear(3, 2);
     const x = randn([4, 3]);
@@ -397,8 +393,6 @@ describe('Linear and the linear op', () => {
     assert.throws(() => l.forward(zeros([2, 4])), /linear: input's last dimension must be 3, got input \[2, 4\], weight \[2, 3\], bias \[2\]/);
     assert.throws(() => l.forward(zeros([2, 3], { dtype: 'float64' })), /linear: dtype mismatch \(float64 input, float32 weight/);
     assert.throws(() => l.forward(zeros([2, 3], { dtype: 'int32' })), /linear: expected float tensors, got int32/);
-    assert.throws(() => nn.linear(zeros([3]), zeros([3])), /linear: weight must be 2-D/);
-    assert.throws(() => nn.linear(zeros([3]), zeros([2, 3]), zeros([3])), /linear: bias must have shape \[2\]/);
     assert.throws(() => new nn.Linear(0, 2), /Linear: inFeatures must be a positive integer, got 0/);
   });
 });

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { trainDqnRecipe, evalDqnRecipe, loadDqnCheckpoint, checkpointName } from '../../src/train/recipes/dqn.ts';
 import { recipes } from '../../src/train/recipes/index.ts';
 import { play } from '../../src/cli/play.ts';
-import { UsageError } from '../../src/cli/args.ts';
+import { UsageError } from '../../src/util/flags.ts';
 import { evaluate } from '../../src/rl/dqn.ts';
 import { CartPole } from '../../src/rl/index.ts';
 import { saveCheckpoint } from '../../src/train/checkpoint.ts';
@@ -165,7 +165,7 @@ test('dqn: other tasks use their own defaults; bad input gives clear errors', as
     await assert.rejects(trainDqnRecipe({ out: join(dir, 'x'), dataset: 'pong' }), /dqn: unknown environment 'pong'; one of cartpole \(CartPole-v1\), acrobot/);
     await assert.rejects(trainDqnRecipe({ out: join(dir, 'x'), epochs: 3 }), /--epochs: this model's recipe has no 'epochs' setting/);
     await assert.rejects(trainDqnRecipe({ out: join(dir, 'x'), set: { gamma: '2' } }), /DqnConfig: gamma must be in \[0, 1\], got 2/);
-    await assert.rejects(trainDqnRecipe({ out: join(dir, 'x'), set: { seeds: '0' } }), /dqn: seeds must be a positive integer, got 0/);
+    await assert.rejects(trainDqnRecipe({ out: join(dir, 'x'), set: { seeds: '0' } }), /--set seeds=0: seeds must be a positive integer, got 0/);
     assert.ok(!existsSync(join(dir, 'x')), 'a bad config creates no run directory');
 
     // through the CLI: one line on stderr, no stack, exit code 1

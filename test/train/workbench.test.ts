@@ -109,7 +109,7 @@ test('CLI: bad input gives one clear line and a non-zero exit', () => {
     [['train', 'nosuch'], /unknown model 'nosuch'/],
     [['train', 'mlp', '--epochs', 'many'], /--epochs must be a number, got 'many'/],
     [['train', 'mlp', '--bogus'], /unknown option --bogus/],
-    [['train', 'mlp', '--set', 'nosuch=1'], /--set nosuch: no such setting/],
+    [['train', 'mlp', '--set', 'nosuch=1'], /--set nosuch=1: no such setting/],
     [['train', 'mlp', '--resume', '/nonexistent/run'], /--resume \/nonexistent\/run: no such directory/],
     [['eval', 'mlp'], /--checkpoint PATH is required/],
     [['eval', 'mlp', '--checkpoint', '/nonexistent.safetensors'], /\/nonexistent\.safetensors/],

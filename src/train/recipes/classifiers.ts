@@ -1,9 +1,9 @@
 // Recipes for the three image classifiers. Each default is the configuration behind the README's number.
 import type { Recipe, ModelInfo } from '../recipe.ts';
 import { trainClassifier, evaluateCheckpoint, type ClassifierConfig, type ClassifierSpec } from '../classify.ts';
-import { MLP, mlpDefaults } from '../../models/mlp.ts';
-import { LeNet5, lenetDefaults } from '../../models/lenet.ts';
-import { ResNet, resnetDefaults } from '../../models/resnet.ts';
+import { MLP, mlpDefaults, activations, mlpInits } from '../../models/mlp.ts';
+import { LeNet5, lenetDefaults, lenetActivations, lenetPools } from '../../models/lenet.ts';
+import { ResNet, resnetDefaults, resnetShortcuts } from '../../models/resnet.ts';
 
 const base: ClassifierConfig = {
   dataset: 'mnist', epochs: 10, batchSize: 128, optimizer: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false,
@@ -17,6 +17,8 @@ export const mlpSpec: ClassifierSpec = {
   defaults: { ...base, epochs: 20, lr: 0.05, weightDecay: 1e-4, model: { ...mlpDefaults } },
   build: (m) => new MLP(m),
   datasets: ['mnist', 'fashion-mnist'],
+  checkInput: (m, [c, h, w]) => (c * h * w === m.inputSize ? null : `the MLP takes ${m.inputSize} inputs per image`),
+  choices: { 'model.activation': activations, 'model.init': mlpInits },
 };
 
 export const lenetSpec: ClassifierSpec = {
@@ -24,6 +26,9 @@ export const lenetSpec: ClassifierSpec = {
   defaults: { ...base, epochs: 15, lr: 0.05, weightDecay: 5e-4, model: { ...lenetDefaults } },
   build: (m, inChannels) => new LeNet5({ ...m, inChannels }),
   datasets: ['mnist', 'fashion-mnist'],
+  // C5 is a 5×5 convolution over the 5×5 map that a 28×28 image leaves (padded to the paper's 32×32)
+  checkInput: (_m, [, h, w]) => (h === 28 && w === 28 ? null : 'LeNet-5 takes 28×28 images'),
+  choices: { 'model.activation': lenetActivations, 'model.pool': lenetPools },
 };
 
 export const resnetSpec: ClassifierSpec = {
@@ -33,6 +38,7 @@ export const resnetSpec: ClassifierSpec = {
   build: (m, inChannels) => new ResNet({ ...m, inChannels }),
   // 28×28 grayscale or 32×32 RGB: global average pooling makes the head independent of the image size
   datasets: ['fashion-mnist', 'mnist', 'cifar10'],
+  choices: { 'model.shortcut': resnetShortcuts },
 };
 
 function recipe(spec: ClassifierSpec, info: Omit<ModelInfo, 'name'>): Recipe {

@@ -5,7 +5,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed } from '../../random.ts';
-import { backend } from '../../backend/index.ts';
 import { CartPole, Acrobot, MountainCar, type StatefulEnv } from '../../rl/index.ts';
 import { DqnAgent, trainDqn, evaluate, dqnDefaults, type DqnConfig } from '../../rl/dqn.ts';
 import { readSafetensors } from '../../io/safetensors.ts';

@@ -9,7 +9,7 @@ import { cat } from '../../ops/shape.ts';
 import { Adam } from '../../optim/index.ts';
 import type { Module } from '../../nn/module.ts';
 import { GCN, GAE, normalizedAdjacency, rowNormalize, gcnDefaults, gaeDefaults } from '../../models/gcn.ts';
-import { loadPlanetoid, ensureDataset, type PlanetoidData, type PlanetoidName } from '../../data/index.ts';
+import { loadPlanetoid, ensureDataset, planetoidNames, type PlanetoidData, type PlanetoidName } from '../../data/index.ts';
 import type { Summary } from '../run.ts';
 import { startRun, resolveWeights } from '../loop.ts';
 import { loadWeights } from '../checkpoint.ts';
@@ -24,7 +24,7 @@ export interface GcnRecipeConfig {
   weightDecay: number;
   hidden: number;
   dropout: number;
-  /** Stop when the validation loss exceeds the mean of the previous `earlyStopping` epochs (0 = off). */
+  /** Stop when the validation cost (cross-entropy + the L2 term) exceeds the mean of the previous `earlyStopping` epochs (0 = off). */
   earlyStopping: number;
   /** Independent runs with seeds seed, seed+1, …; the summary reports their mean test accuracy. */
   seeds: number;
@@ -47,6 +47,12 @@ function graphInputs(data: PlanetoidData) {
 }
 
 const idxTensor = (a: Int32Array) => new Tensor(a, [a.length]);
+
+function sumOfSquares(t: Tensor): number {
+  let s = 0;
+  for (let i = 0; i < t.size; i++) s += t.data[i] * t.data[i];
+  return s;
+}
 
 function accuracy(logits: Tensor, labels: Int32Array, idx: Int32Array): number {
   const pred = indexSelect(logits, 0, idxTensor(idx)).argmax(1);
@@ -79,11 +85,13 @@ function trainOneGcn(data: PlanetoidData, inputs: ReturnType<typeof graphInputs>
     const evalLogits = noGrad(() => model.forward(inputs.x, inputs.adj));
     const valLoss = noGrad(() => crossEntropy(pick(evalLogits, data.valIdx), pick(labels, data.valIdx)).item());
     log({ seed, epoch: epoch + 1, loss: loss.item(), valLoss, valAccuracy: accuracy(evalLogits, data.labels, data.valIdx) });
-    valLosses.push(valLoss);
+    // Kipf's stopping rule watches his model.loss on the validation nodes: the cross-entropy plus the first layer's
+    // L2 term wd·‖W0‖²/2, and only once more than k + 1 epochs have run
+    valLosses.push(valLoss + 0.5 * cfg.weightDecay * sumOfSquares(model.conv1.weight));
     const k = cfg.earlyStopping;
-    if (k > 0 && valLosses.length > k) {
+    if (k > 0 && valLosses.length > k + 1) {
       const prev = valLosses.slice(-k - 1, -1);
-      if (valLoss > prev.reduce((s, v) => s + v, 0) / k) { epoch++; break; }
+      if (valLosses[valLosses.length - 1] > prev.reduce((s, v) => s + v, 0) / k) { epoch++; break; }
     }
   }
   model.eval();
@@ -115,7 +123,7 @@ async function overSeeds<C extends { dataset: PlanetoidName; seeds: number; seed
   one: (data: PlanetoidData, cfg: C, seed: number, log: (m: { epoch: number } & Record<string, number>) => void) => SeedRun,
 ) {
   const tr = await startRun({
-    model: name, defaults,
+    model: name, defaults, schema: { choices: { dataset: planetoidNames } },
     prepare: async (cfg, o) => {
       if (!Number.isInteger(cfg.seeds) || cfg.seeds < 1) throw new Error(`${name}: seeds must be a positive integer, got ${cfg.seeds}`);
       await ensureDataset(cfg.dataset, { dataDir: o.dataDir });
