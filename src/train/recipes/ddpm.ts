@@ -14,7 +14,7 @@ import { DataLoader, loadMnist, loadFashionMnist, ensureDataset, type ImageDatas
 import type { LoaderState } from '../../data/loader.ts';
 import { UNet, unetDefaults, type UNetConfig } from '../../models/unet.ts';
 import { GaussianDiffusion, type EpsModel } from '../../models/ddpm.ts';
-import type { Judge } from '../../eval/index.ts';
+import { Judge, toUnitPixels } from '../../eval/index.ts';
 import { writeGrid } from '../../viz/grid.ts';
 import { writeSafetensors } from '../../io/safetensors.ts';
 import { loadWeights } from '../checkpoint.ts';
@@ -48,6 +48,8 @@ export interface DdpmConfig {
   gridSamples: number;
   stripChains: number;
   seed: number;
+  /** Steps between metrics lines. */
+  logEvery: number;
   /** Train on the first N images only (smoke runs); 0 = all 60,000. */
   trainLimit: number;
   model: UNetConfig;
@@ -56,7 +58,7 @@ export interface DdpmConfig {
 export const ddpmDefaults: DdpmConfig = {
   dataset: 'mnist', maxSteps: 10_000, batchSize: 128, lr: 1e-3, warmupSteps: 200, clipNorm: 1.0, emaDecay: 0.999,
   timesteps: 1000, betaStart: 1e-4, betaEnd: 0.02, sampleSteps: 50, evalEvery: 2000, evalSamples: 2000, sampleBatch: 500, snapshots: [1092, 3000, 6000, 10_000],
-  gridSamples: 64, stripChains: 8, seed: 1, trainLimit: 0, model: { ...unetDefaults, widths: [...unetDefaults.widths] },
+  gridSamples: 64, stripChains: 8, seed: 1, logEvery: 50, trainLimit: 0, model: { ...unetDefaults, widths: [...unetDefaults.widths] },
 };
 
 /** The denoising strip's columns: x_t at these t, then the sample x̂_0. */
@@ -134,22 +136,11 @@ export function scoreSamples(net: UNet, diffusion: GaussianDiffusion, judge: Jud
   const t0 = Date.now();
   const samples = sampleImages(net, diffusion, n, { steps: cfg.sampleSteps, batch: cfg.sampleBatch, seed: cfg.seed + 200 });
   const sampleSeconds = (Date.now() - t0) / 1000;
-  const s = judge.score(toUnit(samples), { dataDir });
+  const s = judge.score(toUnitPixels(samples), { dataDir });
   return {
     fid: s.fid, samples: n, coverageEntropy: s.coverage.entropy, coverageMinShare: s.coverage.minShare,
     sampleSeconds, ...Object.fromEntries(s.coverage.hist.map((c: number, k: number) => [`class${k}`, c])),
   };
-}
-
-/** The judge's pixels from samples y ∈ [−1, 1]: clamp((y + 1)/2, 0, 1). */
-function toUnit(y: Float32Array): Float32Array {
-  return y.map((v) => Math.min(1, Math.max(0, (v + 1) / 2)));
-}
-
-/** The MNIST judge, loaded on first use (runs without evaluation never read it). */
-async function loadJudge(dataDir?: string): Promise<Judge> {
-  const { Judge: J } = await import('../../eval/index.ts');
-  return J.load({ dataDir });
 }
 
 const choices = { dataset: ['mnist', 'fashion-mnist'] };
@@ -168,7 +159,7 @@ export async function trainDdpm(opts: TrainOptions): Promise<Summary> {
       const train = loadSplit(cfg, 'train', o.dataDir, cfg.trainLimit > 0 ? cfg.trainLimit : undefined);
       if (cfg.batchSize > train.n) throw new Error(`ddpm: batch size ${cfg.batchSize} is larger than the training set (${train.n} images)`);
       // the judge scores MNIST digits only; it is loaded (and checked) before the run starts
-      const judge = cfg.evalSamples > 0 && cfg.dataset === 'mnist' ? await loadJudge(o.dataDir) : null;
+      const judge = cfg.evalSamples > 0 && cfg.dataset === 'mnist' ? Judge.load({ dataDir: o.dataDir }) : null;
       return { train, judge };
     },
   }, opts);
@@ -203,6 +194,7 @@ export async function trainDdpm(opts: TrainOptions): Promise<Summary> {
       totalSteps: cfg.maxSteps,
       stepsPerEpoch: loader.length,
       evalEvery: cfg.evalEvery > 0 ? cfg.evalEvery : cfg.maxSteps,
+      logEvery: cfg.logEvery,
       step: (ctx) => {
         const x0 = batchOf(train, nextBatch());
         // L = ‖ε − εθ(√ᾱ_t x_0 + √(1 − ᾱ_t) ε, t)‖²
@@ -258,7 +250,7 @@ export async function evaluateDdpm(opts: EvalOptions & { samples?: number }): Pr
   const file = resolveWeights(opts.checkpoint);
   const n = opts.samples ?? 10_000;
   if (!Number.isInteger(n) || n < 2) throw new Error(`ddpm eval: --samples must be an integer ≥ 2 (FID needs a covariance), got ${n}`);
-  const judge = await loadJudge(opts.dataDir);
+  const judge = Judge.load({ dataDir: opts.dataDir });
   const cfg = structuredClone(ddpmDefaults);
   const net = new UNet(cfg.model);
   let weights = loadWeights(file, 'ema');
