@@ -21,6 +21,7 @@ export const WORKLOADS: Workload[] = [
   { name: 'transformer', desc: 'encoder block (post-norm) fwd+bwd: d 128, 4 heads, FF 512 ReLU, seq 64, batch 12' },
   { name: 'mlp-train', desc: 'train step MLP 784-800-10 ReLU, batch 128, cross-entropy, SGD momentum 0.9' },
   { name: 'lenet-train', desc: 'train step LeNet-5 (ReLU, maxpool), batch 64, cross-entropy, SGD momentum 0.9' },
+  { name: 'ddpm-train', desc: 'DDPM train step: U-Net 793,697 params, batch 128 of 28×28, ε-MSE at random t, clip 1.0, Adam' },
 ];
 
 export interface TimingOptions {

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import * as D from '../src/index.ts';
 import { F, type Tensor } from '../src/index.ts';
 import type { FloatArray } from '../src/backend/types.ts';
+import { UNet } from '../src/models/unet.ts';
+import { GaussianDiffusion } from '../src/models/ddpm.ts';
 import { emitMeta, emitNote, runWorkloads, timingOptions, workerArgs, type WorkerArgs } from './common.ts';
 
 const args: WorkerArgs = workerArgs();
@@ -110,6 +112,25 @@ function lenetTrain() {
   ), D.rand([64, 1, 28, 28]), D.randint(0, 10, [64]));
 }
 
+/** One DDPM training step as the recipe runs it: t and ε drawn, x_t = √ᾱ x0 + √(1 − ᾱ) ε, MSE, clip, Adam. */
+function ddpmTrain() {
+  return () => {
+    const net = new UNet();
+    const diffusion = new GaussianDiffusion();
+    const opt = new D.optim.Adam(net.parameters(), { lr: 1e-3 });
+    const x0 = D.rand([128, 1, 28, 28], { low: -1, high: 1 });
+    const g = new D.Generator(1);
+    return () => {
+      const loss = diffusion.loss((x, t) => net.forward(x, t), x0, g);
+      opt.zeroGrad();
+      loss.backward();
+      D.optim.clipGradNorm(net.parameters(), 1.0);
+      opt.step();
+      loss.item();
+    };
+  };
+}
+
 const impls: Parameters<typeof runWorkloads>[2] = {
   'sgemm-256': sgemm(256), 'sgemm-512': sgemm(512), 'sgemm-1024': sgemm(1024),
   'sgemm-256-kernel': sgemmKernel(256), 'sgemm-512-kernel': sgemmKernel(512), 'sgemm-1024-kernel': sgemmKernel(1024),
@@ -119,6 +140,7 @@ const impls: Parameters<typeof runWorkloads>[2] = {
   transformer: transformer(),
   'mlp-train': mlpTrain(),
   'lenet-train': lenetTrain(),
+  'ddpm-train': ddpmTrain(),
 };
 
 D.manualSeed(0);
