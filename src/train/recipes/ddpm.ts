@@ -138,7 +138,7 @@ export function scoreSamples(net: UNet, diffusion: GaussianDiffusion, judge: Jud
   const sampleSeconds = (Date.now() - t0) / 1000;
   const s = judge.score(toUnitPixels(samples), { dataDir });
   return {
-    fid: s.fid, samples: n, coverageEntropy: s.coverage.entropy, coverageMinShare: s.coverage.minShare,
+    fid: s.fid, samples: n, entropy: s.coverage.entropy, minShare: s.coverage.minShare,
     sampleSeconds, ...Object.fromEntries(s.coverage.hist.map((c: number, k: number) => [`class${k}`, c])),
   };
 }
@@ -222,7 +222,7 @@ export async function trainDdpm(opts: TrainOptions): Promise<Summary> {
         return { ...m, evalSeconds: (Date.now() - t0) / 1000 };
       },
       describe: (m) => (m.fid !== undefined
-        ? `FID(${m.samples}) ${m.fid.toFixed(2)}, coverage entropy ${m.coverageEntropy.toFixed(3)}, min share ${m.coverageMinShare.toFixed(3)} (${m.evalSeconds.toFixed(0)} s)`
+        ? `FID(${m.samples}) ${m.fid.toFixed(2)}, coverage entropy ${m.entropy.toFixed(4)}, min share ${m.minShare.toFixed(4)} (${m.evalSeconds.toFixed(0)} s)`
         : `samples written (${m.evalSeconds.toFixed(0)} s)`),
       extra: () => ({ loader: loader.state(), noise: noise.getState(), ema: ema.stateDict() }),
       restore: (extra) => {
@@ -240,7 +240,7 @@ export async function trainDdpm(opts: TrainOptions): Promise<Summary> {
   const last = result.lastEval ?? {};
   return tr.finish({
     metric: last.fid !== undefined ? `fid${last.samples}` : 'loss', value: last.fid ?? lastLoss, steps: result.step,
-    coverageEntropy: last.coverageEntropy, coverageMinShare: last.coverageMinShare,
+    entropy: last.entropy, minShare: last.minShare,
     parameters: model.parameters().reduce((s, p) => s + p.size, 0),
   });
 }
