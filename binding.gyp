@@ -3,7 +3,7 @@
     {
       "target_name": "deepten",
       "sources": [
-        "native/addon.cc", "native/threads.cc", "native/matmul.cc", "native/conv.cc", "native/direct_conv.cc",
+        "native/addon.cc", "native/threads.cc", "native/matmul.cc", "native/conv.cc", "native/direct_conv.cc", "native/winograd.cc",
         "native/pool.cc", "native/elementwise.cc", "native/reduce.cc", "native/norm.cc", "native/indexing.cc",
         "native/optim.cc", "native/shape.cc", "native/rnn.cc", "native/attention.cc",
         "native/word2vec.cc", "native/loss.cc"

@@ -26,6 +26,7 @@ export const WORKLOADS: Workload[] = [
   { name: 'dcgan-step', desc: 'DCGAN step (issue 15 nets, batch 128): G(z); D on real + detached fake; G through frozen D; 2× Adam' },
   { name: 'gpt-train', desc: "nanoGPT's CPU shakespeare_char iteration: 4 layers, 4 heads, d 128, block 64, batch 12, AdamW, clip 1" },
   { name: 'transformer-multi30k-train', desc: 'Multi30k step: 3+3 layers, d 256, 8 heads, FF 512, dropout 0.1, vocab 7,859/5,921, batch 128 × 14→15 tokens, Adam, clip 1' },
+  { name: 'ddpm-train', desc: 'DDPM train step: U-Net 793,697 params, batch 128 of 28×28, ε-MSE at random t, clip 1.0, Adam' },
 ];
 
 export interface TimingOptions {

@@ -8,6 +8,8 @@ import { DCGAN } from '../src/models/dcgan.ts';
 import { ganStep, makeOptimizers } from '../src/train/recipes/dcgan.ts';
 import { LstmLanguageModel, detachState } from '../src/models/lstm.ts';
 import type { LSTMState } from '../src/nn/rnn.ts';
+import { UNet } from '../src/models/unet.ts';
+import { GaussianDiffusion } from '../src/models/ddpm.ts';
 import { emitMeta, emitNote, runWorkloads, timingOptions, workerArgs, type WorkerArgs } from './common.ts';
 import { GPT } from '../src/models/gpt.ts';
 import { Seq2SeqTransformer } from '../src/models/transformer.ts';
@@ -194,6 +196,25 @@ function transformerMulti30k() {
   };
 }
 
+/** One DDPM training step as the recipe runs it: t and ε drawn, x_t = √ᾱ x0 + √(1 − ᾱ) ε, MSE, clip, Adam. */
+function ddpmTrain() {
+  return () => {
+    const net = new UNet();
+    const diffusion = new GaussianDiffusion();
+    const opt = new D.optim.Adam(net.parameters(), { lr: 1e-3 });
+    const x0 = D.rand([128, 1, 28, 28], { low: -1, high: 1 });
+    const g = new D.Generator(1);
+    return () => {
+      const loss = diffusion.loss((x, t) => net.forward(x, t), x0, g);
+      opt.zeroGrad();
+      loss.backward();
+      D.optim.clipGradNorm(net.parameters(), 1.0);
+      opt.step();
+      loss.item();
+    };
+  };
+}
+
 const impls: Parameters<typeof runWorkloads>[2] = {
   'sgemm-256': sgemm(256), 'sgemm-512': sgemm(512), 'sgemm-1024': sgemm(1024),
   'sgemm-256-kernel': sgemmKernel(256), 'sgemm-512-kernel': sgemmKernel(512), 'sgemm-1024-kernel': sgemmKernel(1024),
@@ -208,6 +229,7 @@ const impls: Parameters<typeof runWorkloads>[2] = {
   'dcgan-step': dcganStep(),
   'gpt-train': gptTrain(),
   'transformer-multi30k-train': transformerMulti30k(),
+  'ddpm-train': ddpmTrain(),
 };
 
 D.manualSeed(0);
@@ -220,6 +242,6 @@ if (ti >= 0) {
 const info = be.info();
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 emitMeta({ library: `deepten-${be.name}`, version, threads: info.threads, info: { ...info } });
-emitNote('nn.LSTM, nn.GRU, models/lstm.ts LstmLanguageModel, nn.MultiheadAttention + nn.LayerNorm + nn.Linear block, nn.Sequential models, optim.SGD; conv rows F.conv2d; models/dcgan.ts, models/gpt.ts and models/transformer.ts for their training steps');
+emitNote('nn.LSTM, nn.GRU, models/lstm.ts LstmLanguageModel, nn.MultiheadAttention + nn.LayerNorm + nn.Linear block, nn.Sequential models, optim.SGD; conv rows F.conv2d; models/dcgan.ts, gpt.ts, transformer.ts and unet.ts for their training steps');
 const opts = timingOptions(args.quick);
 runWorkloads(`deepten-${be.name}`, args, impls, () => opts);

@@ -8,6 +8,7 @@ import argparse
 import itertools
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -218,6 +219,7 @@ def main():
             d.requires_grad_(True)
             loss_d.item(), loss_g.item()
         return run
+
     def gpt_train():
         # nanoGPT's model.py as it runs on torch 1.13 (no flash attention): the same sizes and names, bias=False
         class LayerNorm(nn.Module):
@@ -314,6 +316,28 @@ def main():
             return run
         return setup
 
+    def ddpm_train():
+        # the same step as deepten's: linear β schedule, t and ε drawn, ε-MSE, grad-norm clip 1.0, Adam 1e-3
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from torch_unet import UNet
+        net = UNet()
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        abar = torch.cumprod(1 - torch.linspace(1e-4, 0.02, 1000, dtype=torch.float64), 0)
+        x0 = torch.rand(128, 1, 28, 28) * 2 - 1
+
+        def run():
+            t = torch.randint(0, 1000, (128,))
+            eps = torch.randn_like(x0)
+            a = abar[t].float()[:, None, None, None]
+            xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
+            loss = F.mse_loss(net(xt, t), eps)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            loss.item()
+        return run
+
     impls = {
         'sgemm-256': sgemm(256), 'sgemm-512': sgemm(512), 'sgemm-1024': sgemm(1024),
         'conv-lenet': conv_layer(64, 1, 28, 6, 5, 0),
@@ -321,8 +345,9 @@ def main():
         'lstm': lstm, 'gru': gru, 'lstm-ptb-train': lstm_ptb_train, 'transformer': transformer, 'mlp-train': mlp_train, 'lenet-train': lenet_train,
         'dcgan-step': dcgan_step,
         'gpt-train': gpt_train(), 'transformer-multi30k-train': transformer_multi30k(),
+        'ddpm-train': ddpm_train,
     }
-    say('@@note nn.LSTM, nn.GRU, a PTB small LM (Embedding, LSTM, Linear), nn.TransformerEncoderLayer (dropout 0), nn.Sequential models, torch.optim.SGD')
+    say('@@note nn.LSTM, nn.GRU, a PTB small LM (Embedding, LSTM, Linear), nn.TransformerEncoderLayer (dropout 0), nn.Sequential models, torch.optim.SGD; the DCGAN, nanoGPT, Multi30k transformer and U-Net steps as the recipes run them')
     opts = timing_options(a.quick)
     for name in [n for n in a.only.split(',') if n]:
         say('@@start ' + name)

@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "direct_conv.h"
+#include "winograd.h"
 #include "vmath.h"
 
 namespace dt {
@@ -37,6 +38,22 @@ static ConvShape shape(const ConvP& p) {
 static bool directAllowed() {
   static const bool on = [] { const char* e = std::getenv("DEEPTEN_CONV"); return !(e && std::strcmp(e, "im2col") == 0); }();
   return on;
+}
+
+/** DEEPTEN_CONV=direct (or im2col) turns the Winograd kernels off. */
+static bool winogradAllowed() {
+  static const bool on = [] { const char* e = std::getenv("DEEPTEN_CONV"); return !(e && (std::strcmp(e, "im2col") == 0 || std::strcmp(e, "direct") == 0)); }();
+  return on;
+}
+
+/** The Winograd kernels take this convolution (forward and weight gradient: output channels a multiple of 16). */
+static bool winograd(const ConvP& p) {
+  return winogradAllowed() && p.n > 0 && winogradApplies(p.cIn, p.cOut, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.g, p.h, p.w);
+}
+
+/** … and its input gradient, a convolution from cOut to cIn channels. */
+static bool winogradInput(const ConvP& p) {
+  return winogradAllowed() && p.n > 0 && winogradApplies(p.cOut, p.cIn, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.g, p.h, p.w);
 }
 
 static ConvP readConv(const Args& A, size_t i) {
@@ -167,6 +184,157 @@ static void forChunks(int64_t n, int64_t nb, F body) {
 
 static int usedThreads(int64_t n, int64_t nb) { return (int)std::min<int64_t>(threads(), std::max<int64_t>(1, (n + nb - 1) / nb)); }
 
+// ---- 1×1 convolutions (stride 1, no padding, one group): per-sample GEMMs on the images themselves ----
+
+static bool pointwise(const ConvP& p) {
+  return p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.ph == 0 && p.pw == 0 && p.g == 1 && p.oh == p.h && p.ow == p.w;
+}
+
+/** y_n (cOut × P) = W (cOut × cIn) · x_n (cIn × P) + bias. */
+static void pointwiseForward(const float* x, const float* W, const float* bias, float* y, const ConvP& p) {
+  const int64_t P = p.P();
+  SerialBlas serial;
+  parallelFor((size_t)p.n, 1, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; i++) {
+      float* yi = y + i * p.cOut * P;
+      if (bias) for (int64_t o = 0; o < p.cOut; o++) std::fill(yi + o * P, yi + (o + 1) * P, bias[o]);
+      sgemm(false, false, p.cOut, P, p.cIn, 1.0f, W, p.cIn, x + i * p.cIn * P, P, bias ? 1.0f : 0.0f, yi, P);
+    }
+  });
+}
+
+/** gx_n (cIn × P) = Wᵀ · gy_n (cOut × P). */
+static void pointwiseBackwardInput(const float* gy, const float* W, float* gx, const ConvP& p) {
+  const int64_t P = p.P();
+  SerialBlas serial;
+  parallelFor((size_t)p.n, 1, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; i++) sgemm(true, false, p.cIn, P, p.cOut, 1.0f, W, p.cIn, gy + i * p.cOut * P, P, 0.0f, gx + i * p.cIn * P, P);
+  });
+}
+
+/** gw (cOut × cIn) = Σ_n gy_n · x_nᵀ, per-thread partial sums; gb = Σ gy. */
+static void pointwiseBackwardWeight(const float* x, const float* gy, float* gw, float* gb, const ConvP& p) {
+  const int64_t P = p.P(), nw = p.cOut * p.cIn;
+  const int nt = (int)std::min<int64_t>(threads(), std::max<int64_t>(1, p.n));
+  std::vector<float*> acc(nt);
+  for (int t = 0; t < nt; t++) acc[t] = t == 0 ? gw : scratch(t, (size_t)nw, 2);
+  std::vector<char> used(nt, 0);
+  SerialBlas serial;
+  parallelForT((size_t)p.n, 1, [&](size_t b, size_t e, int t) {
+    for (size_t i = b; i < e; i++) {
+      sgemm(false, true, p.cOut, p.cIn, P, 1.0f, gy + i * p.cOut * P, P, x + i * p.cIn * P, P, used[t] ? 1.0f : 0.0f, acc[t], p.cIn);
+      used[t] = 1;
+    }
+  });
+  if (!used[0]) std::memset(gw, 0, sizeof(float) * nw);
+  for (int t = 1; t < nt; t++) if (used[t]) for (int64_t j = 0; j < nw; j++) gw[j] += acc[t][j];
+  if (gb) {
+    for (int64_t o = 0; o < p.cOut; o++) {
+      double sum = 0;
+      for (int64_t i = 0; i < p.n; i++) {
+        const float* r = gy + (i * p.cOut + o) * P;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t q = 0; q < P; q++) sum += r[q];
+      }
+      gb[o] = (float)sum;
+    }
+  }
+}
+
+// ---- stride-1 convolutions with few output channels (an image-producing last layer, C → 1): plain loops over
+// output rows, vectorized along each row, on a zero-padded copy of the input ----
+
+static bool fewOutputs(int64_t nOut, const ConvP& p) {
+  return nOut < 16 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 && p.g == 1;
+}
+
+/**
+ * out (n, nOut, oh, ow) = in (n, nIn, h, w) zero-padded by (ph, pw) ⋆ the kernel, + bias; the kernel of output
+ * o and input c is wt[(o·nIn + c)·kh·kw + t], or with `flip` wt[(c·nOut + o)·kh·kw + (kh·kw − 1 − t)] (the input
+ * gradient: the forward weight transposed and rotated).
+ */
+static void fewOutputsForward(const float* in, const float* wt, const float* bias, float* out, int64_t n, int64_t nIn, int64_t h,
+                              int64_t w, int64_t nOut, int64_t kh, int64_t kw, int64_t ph, int64_t pw, bool flip) {
+  const int64_t hp = h + 2 * ph, wp = w + 2 * pw, oh = hp - kh + 1, ow = wp - kw + 1, taps = kh * kw;
+  std::vector<float> wr((size_t)(nOut * nIn * taps));
+  for (int64_t o = 0; o < nOut; o++)
+    for (int64_t c = 0; c < nIn; c++)
+      for (int64_t t = 0; t < taps; t++) wr[(o * nIn + c) * taps + t] = flip ? wt[(c * nOut + o) * taps + (taps - 1 - t)] : wt[(o * nIn + c) * taps + t];
+  const int nt = threads();
+  std::vector<float*> buf(nt), buf2(nt);
+  for (int t = 0; t < nt; t++) { buf[t] = scratch(t, (size_t)(nIn * hp * wp), 3); buf2[t] = scratch(t, (size_t)(oh * wp), 2); }
+  parallelForT((size_t)n, 1, [&](size_t b, size_t e, int t) {
+    float* xp = buf[t];
+    for (size_t i = b; i < e; i++) {
+      std::fill(xp, xp + nIn * hp * wp, 0.0f);
+      for (int64_t c = 0; c < nIn; c++)
+        for (int64_t r = 0; r < h; r++) std::memcpy(xp + (c * hp + r + ph) * wp + pw, in + ((i * nIn + c) * h + r) * w, sizeof(float) * w);
+      // rows of the output computed wp wide (flat over the padded plane; the last kw − 1 columns of each row are
+      // junk), so the inner loop runs over oh·wp values instead of ow
+      const int64_t span = (oh - 1) * wp + ow;
+      float* acc = buf2[t];
+      for (int64_t o = 0; o < nOut; o++) {
+        const float b0 = bias ? bias[o] : 0.0f;
+        for (int64_t f = 0; f < span; f++) acc[f] = b0;
+        for (int64_t c = 0; c < nIn; c++) {
+          const float* wc = wr.data() + (o * nIn + c) * taps;
+          for (int64_t ki = 0; ki < kh; ki++)
+            for (int64_t kj = 0; kj < kw; kj++) {
+              const float wv = wc[ki * kw + kj];
+              const float* xs = xp + (c * hp + ki) * wp + kj;
+              DT_IVDEP for (int64_t f = 0; f < span; f++) acc[f] += wv * xs[f];
+            }
+        }
+        float* yo = out + (i * nOut + o) * oh * ow;
+        for (int64_t r = 0; r < oh; r++) std::memcpy(yo + r * ow, acc + r * wp, sizeof(float) * ow);
+      }
+    }
+  });
+}
+
+/** gw[o, c, ki, kj] = Σ_{n, oy, ox} gy[n, o, oy, ox]·xp[n, c, oy + ki, ox + kj], per-thread partial sums in double. */
+static void fewOutputsBackwardWeight(const float* x, const float* gy, float* gw, float* gb, const ConvP& p) {
+  const int64_t hp = p.h + 2 * p.ph, wp = p.w + 2 * p.pw, taps = p.kh * p.kw, nw = p.cOut * p.cIn * taps;
+  const int nt = (int)std::min<int64_t>(threads(), std::max<int64_t>(1, p.n));
+  std::vector<std::vector<double>> acc(nt, std::vector<double>((size_t)(nw + p.cOut), 0.0));
+  std::vector<float*> buf(nt), buf2(nt);
+  for (int t = 0; t < nt; t++) { buf[t] = scratch(t, (size_t)(p.cIn * hp * wp), 3); buf2[t] = scratch(t, (size_t)(p.oh * wp), 2); }
+  parallelForT((size_t)p.n, 1, [&](size_t b, size_t e, int t) {
+    float* xp = buf[t];
+    double* a = acc[t].data();
+    for (size_t i = b; i < e; i++) {
+      std::fill(xp, xp + p.cIn * hp * wp, 0.0f);
+      for (int64_t c = 0; c < p.cIn; c++)
+        for (int64_t r = 0; r < p.h; r++) std::memcpy(xp + (c * hp + r + p.ph) * wp + p.pw, x + ((i * p.cIn + c) * p.h + r) * p.w, sizeof(float) * p.w);
+      // gy rows laid out wp wide with zeros in the extra columns: each tap is one flat dot product over oh·wp
+      const int64_t span = (p.oh - 1) * wp + p.ow;
+      float* gf = buf2[t];
+      for (int64_t o = 0; o < p.cOut; o++) {
+        const float* go = gy + (i * p.cOut + o) * p.oh * p.ow;
+        std::fill(gf, gf + span, 0.0f);
+        for (int64_t r = 0; r < p.oh; r++) std::memcpy(gf + r * wp, go + r * p.ow, sizeof(float) * p.ow);
+        for (int64_t c = 0; c < p.cIn; c++)
+          for (int64_t ki = 0; ki < p.kh; ki++)
+            for (int64_t kj = 0; kj < p.kw; kj++) {
+              const float* xs = xp + (c * hp + ki) * wp + kj;
+              float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+              for (int64_t f = 0; f < span; f++) s += gf[f] * xs[f];
+              a[(o * p.cIn + c) * taps + ki * p.kw + kj] += s;
+            }
+        if (gb) {
+          float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+          for (int64_t q = 0; q < p.oh * p.ow; q++) s += go[q];
+          a[nw + o] += s;
+        }
+      }
+    }
+  });
+  for (int64_t j = 0; j < nw; j++) { double s = 0; for (int t = 0; t < nt; t++) s += acc[t][j]; gw[j] = (float)s; }
+  if (gb) for (int64_t o = 0; o < p.cOut; o++) { double s = 0; for (int t = 0; t < nt; t++) s += acc[t][nw + o]; gb[o] = (float)s; }
+}
+
 // conv2d(x, w, bias|null, y, ...15 params)
 static void conv2d(const Args& A) {
   ConvP p = readConv(A, 4);
@@ -176,6 +344,17 @@ static void conv2d(const Args& A) {
   const float* bias = A.f32OrNull(2, p.cOut).p;
   float* y = A.f32(3, p.n * p.outSize()).p;
   if (p.n == 0 || P == 0) return;
+  if (winograd(p)) {
+    std::vector<float> U((size_t)(36 * p.cIn * p.cOut));
+    winogradWeights(W, U.data(), p.cOut, p.cIn, false);
+    winogradForward(x, U.data(), bias, y, p.n, p.cIn, p.h, p.w, p.cOut);
+    return;
+  }
+  if (directAllowed() && pointwise(p)) { pointwiseForward(x, W, bias, y, p); return; }
+  if (directAllowed() && fewOutputs(p.cOut, p) && p.oh == p.h + 2 * p.ph - p.kh + 1 && p.ow == p.w + 2 * p.pw - p.kw + 1) {
+    fewOutputsForward(x, W, bias, y, p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.ph, p.pw, false);
+    return;
+  }
   if (p.g == 1 && directAllowed() && directConvForward(x, W, bias, y, shape(p))) return;
   if (p.g > 1 && p.cInG() == 1 && directAllowed()) { depthwiseForward(x, W, bias, y, shape(p)); return; }
   const int64_t nb = chunkSize(p, threads()), cOutG = p.cOutG(), xg = p.cInG() * p.h * p.w;
@@ -226,6 +405,19 @@ static void conv2dBackwardInput(const Args& A) {
   float* gx = A.f32(2, p.n * p.inSize()).p;
   if (p.n == 0) return;
   if (P == 0) { std::memset(gx, 0, sizeof(float) * p.n * p.inSize()); return; }
+  if (winogradInput(p)) {
+    // gx = gy ⋆ rot180(w)ᵀ, a stride-1 padding-1 convolution from cOut to cIn channels
+    std::vector<float> U((size_t)(36 * p.cIn * p.cOut));
+    winogradWeights(W, U.data(), p.cOut, p.cIn, true);
+    winogradForward(gy, U.data(), nullptr, gx, p.n, p.cOut, p.h, p.w, p.cIn);
+    return;
+  }
+  if (directAllowed() && pointwise(p)) { pointwiseBackwardInput(gy, W, gx, p); return; }
+  if (directAllowed() && fewOutputs(p.cIn, p) && p.ph <= p.kh - 1 && p.pw <= p.kw - 1 && p.oh == p.h + 2 * p.ph - p.kh + 1 && p.ow == p.w + 2 * p.pw - p.kw + 1) {
+    // gx = gy ⋆ rot180(w)ᵀ with padding k − 1 − p
+    fewOutputsForward(gy, W, nullptr, gx, p.n, p.cOut, p.oh, p.ow, p.cIn, p.kh, p.kw, p.kh - 1 - p.ph, p.kw - 1 - p.pw, true);
+    return;
+  }
   if (p.g == 1 && directAllowed() && directConvBackwardInput(gy, W, gx, shape(p))) return;
   if (p.g > 1 && p.cInG() == 1 && directAllowed()) { depthwiseBackwardInput(gy, W, gx, shape(p)); return; }
   const int64_t nb = chunkSize(p, threads()), cOutG = p.cOutG(), xg = p.cInG() * p.h * p.w;
@@ -253,6 +445,26 @@ static void conv2dBackwardWeight(const Args& A) {
   const float* gy = A.f32(1, p.n * p.outSize()).p;
   float* gw = A.f32(2, p.cOut * K).p;
   float* gb = A.f32OrNull(3, p.cOut).p;
+  if (P > 0 && winograd(p)) {
+    winogradBackwardWeight(x, gy, gw, p.n, p.cIn, p.h, p.w, p.cOut);
+    if (gb) {
+      for (int64_t o = 0; o < p.cOut; o++) {
+        double sum = 0;
+        for (int64_t b = 0; b < p.n; b++) {
+          const float* r = gy + (b * p.cOut + o) * P;
+#pragma omp simd reduction(+ : sum)
+          for (int64_t q = 0; q < P; q++) sum += r[q];
+        }
+        gb[o] = (float)sum;
+      }
+    }
+    return;
+  }
+  if (P > 0 && p.n > 0 && directAllowed() && pointwise(p)) { pointwiseBackwardWeight(x, gy, gw, gb, p); return; }
+  if (P > 0 && p.n > 0 && directAllowed() && fewOutputs(p.cOut, p) && p.oh == p.h + 2 * p.ph - p.kh + 1 && p.ow == p.w + 2 * p.pw - p.kw + 1) {
+    fewOutputsBackwardWeight(x, gy, gw, gb, p);
+    return;
+  }
   if (P > 0 && p.g == 1 && directAllowed() && directConvBackwardWeight(x, gy, gw, gb, shape(p))) return;
   if (P > 0 && p.n > 0 && p.g > 1 && p.cInG() == 1 && directAllowed()) { depthwiseBackwardWeight(x, gy, gw, gb, shape(p)); return; }
   const int64_t nb = p.n > 0 && P > 0 ? chunkSize(p, threads()) : 1, cOutG = p.cOutG(), xg = p.cInG() * p.h * p.w;

@@ -243,7 +243,159 @@ static void batchNormBackward(const Args& A) {
   });
 }
 
+// Group norm, fused with an optional per-(sample, channel) shift before it and a SiLU after it. One row per
+// (sample, group): cg = c/groups channels × s positions, contiguous. A row (a few KB to a few tens of KB) stays in
+// cache between the passes, so the kernel reads x from memory about once.
+//   u = (x + shift − μ)·rstd·γ + β,  y = act(u)
+// groupNorm(x, gamma|null, beta|null, shift|null, y, mean, rstd, n, c, s, groups, eps, act)
+static void groupNorm(const Args& A) {
+  const int64_t n = A.size(7), c = A.size(8), s = A.size(9), G = A.size(10);
+  const double eps = A.num(11);
+  const bool silu = A.size(12) == 1;
+  if (G < 1 || c % G != 0) A.fail("groups must divide the channel count");
+  const int64_t cg = c / G, cols = cg * s;
+  const float* x = A.f32(0, n * c * s).p;
+  const float* gamma = A.f32OrNull(1, c).p;
+  const float* beta = A.f32OrNull(2, c).p;
+  const float* shift = A.f32OrNull(3, n * c).p;
+  float* y = A.f32(4, n * c * s).p;
+  float* mean = A.f32(5, n * G).p;
+  float* rstd = A.f32(6, n * G).p;
+  parallelFor((size_t)(n * G), std::max<size_t>(1, kGrain / std::max<int64_t>(1, cols)), [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; r++) {
+      const int64_t b = (int64_t)r / G, c0 = ((int64_t)r % G) * cg;
+      const float* xr = x + r * cols;
+      float* yr = y + r * cols;
+      double sum = 0;
+      for (int64_t k = 0; k < cg; k++) {
+        const float* xp = xr + k * s;
+        const double d = shift ? shift[b * c + c0 + k] : 0.0;
+        double t = 0;
+#pragma omp simd reduction(+ : t)
+        for (int64_t i = 0; i < s; i++) t += xp[i];
+        sum += t + d * s;
+      }
+      const double mu = sum / cols;
+      double v = 0;
+      for (int64_t k = 0; k < cg; k++) {
+        const float* xp = xr + k * s;
+        const double d = (shift ? shift[b * c + c0 + k] : 0.0) - mu;
+        double t = 0;
+#pragma omp simd reduction(+ : t)
+        for (int64_t i = 0; i < s; i++) { double e = xp[i] + d; t += e * e; }
+        v += t;
+      }
+      const double rs = 1.0 / std::sqrt(v / cols + eps);
+      mean[r] = (float)mu;
+      rstd[r] = (float)rs;
+      for (int64_t k = 0; k < cg; k++) {
+        // u = x·a + o with a = rstd·γ, o = (shift − μ)·rstd·γ + β
+        const double gm = gamma ? gamma[c0 + k] : 1.0;
+        const float a = (float)(rs * gm);
+        const float o = (float)(((shift ? shift[b * c + c0 + k] : 0.0) - mu) * rs * gm + (beta ? beta[c0 + k] : 0.0));
+        const float* xp = xr + k * s;
+        float* yp = yr + k * s;
+        if (silu) { DT_IVDEP for (int64_t i = 0; i < s; i++) { float u = xp[i] * a + o; yp[i] = u * vsigmoid(u); } }
+        else { DT_IVDEP for (int64_t i = 0; i < s; i++) yp[i] = xp[i] * a + o; }
+      }
+    }
+  });
+}
+
+// groupNormBackward(gy, x, gamma|null, beta|null, shift|null, mean, rstd, gx, ggamma|null, gbeta|null, gshift|null,
+//                   n, c, s, groups, act)
+//   gu = gy·act'(u); x̂ = (x + shift − μ)·rstd, d = gu·γ:  gx = rstd·(d − mean(d) − x̂·mean(d·x̂));
+//   gγ_c = Σ gu·x̂;  gβ_c = Σ gu;  gshift[b, c] = Σ_s gx[b, c, s]
+static void groupNormBackward(const Args& A) {
+  const int64_t n = A.size(11), c = A.size(12), s = A.size(13), G = A.size(14);
+  const bool silu = A.size(15) == 1;
+  if (G < 1 || c % G != 0) A.fail("groups must divide the channel count");
+  const int64_t cg = c / G, cols = cg * s;
+  const float* gy = A.f32(0, n * c * s).p;
+  const float* x = A.f32(1, n * c * s).p;
+  const float* gamma = A.f32OrNull(2, c).p;
+  const float* beta = A.f32OrNull(3, c).p;
+  const float* shift = A.f32OrNull(4, n * c).p;
+  const float* mean = A.f32(5, n * G).p;
+  const float* rstd = A.f32(6, n * G).p;
+  float* gx = A.f32(7, n * c * s).p;
+  float* ggamma = A.f32OrNull(8, c).p;
+  float* gbeta = A.f32OrNull(9, c).p;
+  float* gshift = A.f32OrNull(10, n * c).p;
+  const int nt = threads();
+  // per-thread channel sums of gu·x̂ and gu (double), reduced at the end
+  std::vector<std::vector<double>> part(nt, std::vector<double>(2 * c, 0.0));
+  parallelForT((size_t)(n * G), std::max<size_t>(1, kGrain / std::max<int64_t>(1, cols)), [&](size_t r0, size_t r1, int t) {
+    double* pg = part[t].data();
+    double* pb = pg + c;
+    for (size_t r = r0; r < r1; r++) {
+      const int64_t b = (int64_t)r / G, c0 = ((int64_t)r % G) * cg;
+      const float mu = mean[r], rs = rstd[r];
+      const float* xr = x + r * cols;
+      const float* gr = gy + r * cols;
+      float* o = gx + r * cols;
+      double sd = 0, sdx = 0;
+      // pass 1: gu into gx, and the sums
+      for (int64_t k = 0; k < cg; k++) {
+        const float d0 = (shift ? shift[b * c + c0 + k] : 0.0f) - mu;
+        const float gm = gamma ? gamma[c0 + k] : 1.0f, bt = beta ? beta[c0 + k] : 0.0f;
+        const float* xp = xr + k * s;
+        const float* gp = gr + k * s;
+        float* op = o + k * s;
+        double sg = 0, sgx = 0;
+        if (silu) {
+#pragma omp simd reduction(+ : sg, sgx)
+          for (int64_t i = 0; i < s; i++) {
+            float xh = (xp[i] + d0) * rs, u = xh * gm + bt, sgm = vsigmoid(u);
+            float gu = gp[i] * (sgm * (1.0f + u * (1.0f - sgm)));
+            op[i] = gu;
+            sg += gu;
+            sgx += gu * xh;
+          }
+        } else {
+#pragma omp simd reduction(+ : sg, sgx)
+          for (int64_t i = 0; i < s; i++) {
+            float xh = (xp[i] + d0) * rs, gu = gp[i];
+            op[i] = gu;
+            sg += gu;
+            sgx += gu * xh;
+          }
+        }
+        sd += sg * gm;
+        sdx += sgx * gm;
+        pg[c0 + k] += sgx;
+        pb[c0 + k] += sg;
+      }
+      const float md = (float)(sd / cols), mdx = (float)(sdx / cols);
+      // pass 2: gx = rstd·(gu·γ − mean(d) − x̂·mean(d·x̂)), on the row still in cache
+      for (int64_t k = 0; k < cg; k++) {
+        const float d0 = (shift ? shift[b * c + c0 + k] : 0.0f) - mu;
+        const float gm = gamma ? gamma[c0 + k] : 1.0f;
+        const float* xp = xr + k * s;
+        float* op = o + k * s;
+        double gs = 0;
+#pragma omp simd reduction(+ : gs)
+        for (int64_t i = 0; i < s; i++) {
+          float xh = (xp[i] + d0) * rs;
+          float v = rs * (op[i] * gm - md - xh * mdx);
+          op[i] = v;
+          gs += v;
+        }
+        if (gshift) gshift[b * c + c0 + k] = (float)gs;
+      }
+    }
+  });
+  for (int64_t j = 0; j < c; j++) {
+    double a = 0, bsum = 0;
+    for (int t = 0; t < nt; t++) { a += part[t][j]; bsum += part[t][c + j]; }
+    if (ggamma) ggamma[j] = (float)a;
+    if (gbeta) gbeta[j] = (float)bsum;
+  }
+}
+
 void registerNorm(napi_env env, napi_value exports) {
+  DT_DEF("groupNorm", groupNorm);
+  DT_DEF("groupNormBackward", groupNormBackward);
   DT_DEF("layerNorm", layerNorm);
   DT_DEF("layerNormBackward", layerNormBackward);
   DT_DEF("channelMoments", channelMoments);

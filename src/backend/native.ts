@@ -44,6 +44,10 @@ export interface Addon {
   layerNorm(x: F32, gamma: F32 | null, beta: F32 | null, y: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
   layerNormBackward(gy: F32, x: F32, gamma: F32 | null, mean: F32, rstd: F32, gx: F32, ggamma: F32 | null, gbeta: F32 | null,
     rows: number, cols: number): void;
+  groupNorm(x: F32, gamma: F32 | null, beta: F32 | null, shift: F32 | null, y: F32, mean: F32, rstd: F32,
+    n: number, c: number, s: number, groups: number, eps: number, act: number): void;
+  groupNormBackward(gy: F32, x: F32, gamma: F32 | null, beta: F32 | null, shift: F32 | null, mean: F32, rstd: F32, gx: F32,
+    ggamma: F32 | null, gbeta: F32 | null, gshift: F32 | null, n: number, c: number, s: number, groups: number, act: number): void;
   channelMoments(x: F32, n: number, c: number, s: number, mean: F32, variance: F32): void;
   channelAffine(x: F32, mean: F32, rstd: F32, gamma: F32 | null, beta: F32 | null, y: F32, n: number, c: number, s: number): void;
   batchNormBackward(gy: F32, x: F32, mean: F32, rstd: F32, gamma: F32 | null, gx: F32, ggamma: F32 | null, gbeta: F32 | null,
@@ -265,6 +269,16 @@ export function nativeBackend(addon: Addon): NativeBackend {
     layerNorm(x, gamma, beta, y, mean, rstd, rows, cols, eps) {
       if (f32(x) && f32n(gamma) && f32n(beta) && f32(y) && f32(mean) && f32(rstd)) addon.layerNorm(x, gamma, beta, y, mean, rstd, rows, cols, eps);
       else js.layerNorm(x, gamma, beta, y, mean, rstd, rows, cols, eps);
+    },
+    groupNorm(x, gamma, beta, shift, y, mean, rstd, p) {
+      if (f32(x) && f32n(gamma) && f32n(beta) && f32n(shift) && f32(y) && f32(mean) && f32(rstd)) {
+        addon.groupNorm(x, gamma, beta, shift, y, mean, rstd, p.n, p.c, p.s, p.groups, p.eps, p.act === 'silu' ? 1 : 0);
+      } else js.groupNorm(x, gamma, beta, shift, y, mean, rstd, p);
+    },
+    groupNormBackward(gy, x, gamma, beta, shift, mean, rstd, gx, ggamma, gbeta, gshift, p) {
+      if (f32(gy) && f32(x) && f32n(gamma) && f32n(beta) && f32n(shift) && f32(mean) && f32(rstd) && f32(gx) && f32n(ggamma) && f32n(gbeta) && f32n(gshift)) {
+        addon.groupNormBackward(gy, x, gamma, beta, shift, mean, rstd, gx, ggamma, gbeta, gshift, p.n, p.c, p.s, p.groups, p.act === 'silu' ? 1 : 0);
+      } else js.groupNormBackward(gy, x, gamma, beta, shift, mean, rstd, gx, ggamma, gbeta, gshift, p);
     },
     layerNormBackward(gy, x, gamma, mean, rstd, gx, ggamma, gbeta, rows, cols) {
       if (f32(gy) && f32(x) && f32n(gamma) && f32(mean) && f32(rstd) && f32(gx) && f32n(ggamma) && f32n(gbeta)) {

@@ -84,9 +84,9 @@ async function run(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'list': {
       const { flags } = parseArgs(rest, common, { command: 'list' });
-      if (flags.help) { out('usage: deepten list\n\nPrints each model, its task, its reference result, and whether it has a recipe.'); return 0; }
+      if (flags.help) { out('usage: deepten list\n\nPrints each model, its task and its reference result.'); return 0; }
       for (const c of models()) {
-        out(`${c.name.padEnd(12)}${c.title}${c.status === 'planned' ? '  (planned: no recipe yet)' : ''}\n${''.padEnd(12)}task: ${c.task}\n${''.padEnd(12)}reference: ${c.reference}`);
+        out(`${c.name.padEnd(12)}${c.title}\n${''.padEnd(12)}task: ${c.task}\n${''.padEnd(12)}reference: ${c.reference}`);
       }
       return 0;
     }

@@ -137,13 +137,19 @@ export class LayerNorm extends Module {
 export interface GroupNormOptions extends FactoryOptions {
   eps?: number;
   affine?: boolean;
+  /** A SiLU fused after the affine (deepten extension; one kernel instead of two passes). */
+  activation?: 'none' | 'silu';
 }
 
-/** Normalises each of numGroups channel groups per sample; per-channel affine weight and bias. */
+/**
+ * Normalises each of numGroups channel groups per sample; per-channel affine weight and bias. forward(x, shift)
+ * normalizes x + shift, shift (N, C) one value per sample and channel (fused; see ops/norm.ts groupNorm).
+ */
 export class GroupNorm extends Module {
   readonly numGroups: number;
   readonly numChannels: number;
   readonly eps: number;
+  readonly activation: 'none' | 'silu';
   weight: Parameter | null;
   bias: Parameter | null;
 
@@ -155,19 +161,21 @@ export class GroupNorm extends Module {
     this.numGroups = numGroups;
     this.numChannels = numChannels;
     this.eps = opts.eps ?? 1e-5;
+    this.activation = opts.activation ?? 'none';
+    if (this.activation !== 'none' && this.activation !== 'silu') throw new Error(`GroupNorm: activation must be 'none' or 'silu', got '${this.activation}'`);
     const affine = opts.affine ?? true;
     this.weight = affine ? ones_(emptyParam([numChannels], opts)) as Parameter : null;
     this.bias = affine ? emptyParam([numChannels], opts) : null;
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, shift: Tensor | null = null): Tensor {
     if (x.ndim < 2 || x.shape[1] !== this.numChannels) {
       throw new Error(`GroupNorm: expected input (N, ${this.numChannels}, *), got shape ${shapeStr(x.shape)}`);
     }
-    return groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
+    return groupNorm(x, this.numGroups, this.weight, this.bias, this.eps, { activation: this.activation, shift });
   }
 
   override extraRepr(): string {
-    return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${this.weight !== null}`;
+    return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${this.weight !== null}${this.activation !== 'none' ? `, activation=${this.activation}` : ''}`;
   }
 }

@@ -139,27 +139,23 @@ export function layerNorm(x: Tensor, normalizedShape: number[], weight: Tensor |
   });
 }
 
-/** y = z·weight_c + bias_c over z (n, c, s), recorded as its own node (group norm's affine). */
-function channelAffineOp(op: string, z: Tensor, weight: Tensor | null, bias: Tensor | null, n: number, c: number, s: number): Tensor {
-  const be = backend();
-  const zero = allocate(z.dtype, c) as FloatArray, one = allocate(z.dtype, c).fill(1) as FloatArray;
-  const y = newLike(z);
-  be.channelAffine(f(z), zero, one, weight && f(weight), bias && f(bias), f(y), n, c, s);
-  return recordAffine(op, y, z, weight, bias, (g) => {
-    let gz: Tensor | null = null;
-    if (z.requiresGrad) {
-      gz = newLike(z);
-      be.channelAffine(f(g), zero, one, weight && f(weight), null, f(gz), n, c, s);
-    }
-    return [gz, weight?.requiresGrad ? channelSum(mul(g, z), n, c, s) : null, bias?.requiresGrad ? channelSum(g, n, c, s) : null];
-  });
+export interface GroupNormExtras {
+  /** An activation fused after the affine: 'silu' gives u·σ(u) (default 'none'). */
+  activation?: 'none' | 'silu';
+  /** (N, C), added to x per sample and channel before normalizing (a diffusion U-Net's time embedding); differentiable. */
+  shift?: Tensor | null;
 }
 
 /**
  * Group normalization of x (N, C, *): channels split into numGroups groups, each (sample, group) normalized over its
- * (C/numGroups)·prod(*) values (the layer-norm kernel over N·numGroups rows), then a per-channel affine.
+ * (C/numGroups)·prod(*) values, then a per-channel affine:
+ *   u = (x − μ)/√(σ² + eps)·weight_c + bias_c   (μ, biased σ² per sample and group)
+ * One fused kernel, which also takes (deepten extensions, see GroupNormExtras) a per-(sample, channel) shift added
+ * to x first and a SiLU applied after: y = act(GN(x + shift)). The backward recomputes u from x, so neither x + shift
+ * nor u is ever stored.
  */
-export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5,
+  extras: GroupNormExtras = {}): Tensor {
   const op = 'groupNorm';
   requireFloat(op, x);
   if (x.ndim < 2) throw new Error(`groupNorm: expected input of shape (N, C, *), got ${shapeStr(x.shape)}`);
@@ -169,16 +165,27 @@ export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = 
   }
   checkParam(op, 'weight', weight, [c], x);
   checkParam(op, 'bias', bias, [c], x);
+  const shift = extras.shift ?? null;
+  checkParam(op, 'shift', shift, [n, c], x);
   checkEps(op, eps);
-  const rows = n * numGroups, cols = (c / numGroups) * s;
+  const act = extras.activation ?? 'none';
+  if (act !== 'none' && act !== 'silu') throw new Error(`groupNorm: activation must be 'none' or 'silu', got '${act}'`);
+  const p = { n, c, s, groups: numGroups, eps, act };
   const be = backend();
-  const mean = allocate(x.dtype, rows) as FloatArray, rstd = allocate(x.dtype, rows) as FloatArray;
-  const z = newLike(x);
-  be.layerNorm(f(x), null, null, f(z), mean, rstd, rows, cols, eps);
-  const normalized = record(op, z, [x], (g) => {
+  const mean = allocate(x.dtype, n * numGroups) as FloatArray, rstd = allocate(x.dtype, n * numGroups) as FloatArray;
+  const gamma = weight ? f(weight) : null, beta = bias ? f(bias) : null, sh = shift ? f(shift) : null;
+  const y = newLike(x);
+  be.groupNorm(f(x), gamma, beta, sh, f(y), mean, rstd, p);
+  const inputs = [x, weight, bias, shift].filter((t): t is Tensor => t !== null);
+  return record(op, y, inputs, (g) => {
     const gx = newLike(x);
-    be.layerNormBackward(f(g), f(x), null, mean, rstd, f(gx), null, null, rows, cols);
-    return [gx];
+    const gw = weight?.requiresGrad ? newLike(weight) : null, gb = bias?.requiresGrad ? newLike(bias) : null;
+    const gs = shift?.requiresGrad ? newLike(shift) : null;
+    be.groupNormBackward(f(g), f(x), gamma, beta, sh, mean, rstd, f(gx), gw && f(gw), gb && f(gb), gs && f(gs), p);
+    const out: (Tensor | null)[] = [gx];
+    if (weight) out.push(gw);
+    if (bias) out.push(gb);
+    if (shift) out.push(gs);
+    return out;
   });
-  return weight || bias ? channelAffineOp('groupNormAffine', normalized, weight, bias, n, c, s) : normalized;
 }

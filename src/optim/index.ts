@@ -4,3 +4,4 @@ export * from './sgd.ts';
 export * from './adam.ts';
 export * from './clip.ts';
 export * from './schedule.ts';
+export * from './ema.ts';

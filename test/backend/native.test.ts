@@ -164,7 +164,7 @@ describe('native backend', { skip }, () => {
     outH: Math.floor((h + 2 * pad[0] - dil[0] * (kh - 1) - 1) / s[0]) + 1,
     outW: Math.floor((w + 2 * pad[1] - dil[1] * (kw - 1) - 1) / s[1]) + 1,
   });
-  const convCases: [Conv2dParams, boolean][] = [
+  const convCases: [Conv2dParams, boolean, number?][] = [
     [convCase(3, 2, 7, 9, 4, 3, 2, [2, 1], [1, 0], [1, 2]), true],
     [convCase(1, 3, 8, 6, 5, 3, 3, [1, 1], [1, 1], [1, 1]), false], // one sample: BLAS threads the GEMM
     [convCase(5, 4, 6, 5, 3, 1, 1, [1, 1], [0, 0], [1, 1]), true],  // 1×1: no im2col
@@ -183,22 +183,33 @@ describe('native backend', { skip }, () => {
     [convCase(2, 4, 12, 9, 16, 5, 5, [2, 2], [2, 2], [1, 1]), true],
     [convCase(2, 16, 8, 8, 16, 3, 3, [2, 1], [1, 1], [1, 1]), false], // unequal strides: im2col
     [convCase(3, 6, 14, 13, 16, 5, 5, [1, 1], [0, 0], [1, 1]), true],  // LeNet's second conv: 5×5 weight gradient
+    // 3×3 'same', channels multiples of 16: Winograd F(4×4, 3×3) (edge tiles, several images per block, several
+    // blocks); its rounding differs from a direct sum by a few ulps of the largest term, hence rtol 1e-4
+    [convCase(3, 32, 9, 11, 16, 3, 3, [1, 1], [1, 1], [1, 1]), true, 1e-4],
+    [convCase(2, 16, 28, 28, 32, 3, 3, [1, 1], [1, 1], [1, 1]), true, 1e-4],
+    [convCase(5, 48, 7, 7, 64, 3, 3, [1, 1], [1, 1], [1, 1]), false, 1e-4],
+    [convCase(70, 16, 4, 4, 16, 3, 3, [1, 1], [1, 1], [1, 1]), true, 1e-4],
+    // few output channels (an image-producing last layer) and few input channels (its input gradient)
+    [convCase(4, 32, 10, 9, 1, 3, 3, [1, 1], [1, 1], [1, 1]), true],
+    [convCase(3, 5, 8, 8, 2, 5, 5, [1, 1], [2, 2], [1, 1]), true],
+    [convCase(3, 1, 10, 9, 32, 3, 3, [1, 1], [1, 1], [1, 1]), true],
+    [convCase(2, 96, 6, 5, 32, 1, 1, [1, 1], [0, 0], [1, 1]), true],  // 1×1: per-sample GEMMs
   ];
 
   test('conv2d forward, input gradient and weight gradient', () => {
-    for (const [p, withBias] of convCases) {
+    for (const [p, withBias, rtol = 1e-5] of convCases) {
       const x = randn(p.n * p.cIn * p.h * p.w), w = randn(p.cOut * p.cIn * p.kh * p.kw);
       const bias = withBias ? randn(p.cOut) : null;
       const y = randn(p.n * p.cOut * p.outH * p.outW), gy = randn(y.length);
       const what = `conv ${JSON.stringify(p)}`;
       const [[, , , yn], [, , , yj]] = both([x, w, bias, y] as const, (be, a, b, c, d) => be.conv2d(a, b, c, d, p));
-      close(yn, yj, `${what} forward`);
+      close(yn, yj, `${what} forward`, rtol);
       const [[, , gxn], [, , gxj]] = both([gy, w, randn(x.length)] as const, (be, a, b, c) => be.conv2dBackwardInput(a, b, c, p));
-      close(gxn, gxj, `${what} input gradient`);
+      close(gxn, gxj, `${what} input gradient`, rtol);
       const gb = withBias ? randn(p.cOut) : null;
       const [[, , gwn, gbn], [, , gwj, gbj]] = both([x, gy, randn(w.length), gb] as const, (be, a, b, c, d) => be.conv2dBackwardWeight(a, b, c, d, p));
-      close(gwn, gwj, `${what} weight gradient`);
-      if (gb) close(gbn as Float32Array, gbj as Float32Array, `${what} bias gradient`);
+      close(gwn, gwj, `${what} weight gradient`, rtol);
+      if (gb) close(gbn as Float32Array, gbj as Float32Array, `${what} bias gradient`, rtol);
     }
   });
 

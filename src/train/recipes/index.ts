@@ -1,5 +1,5 @@
-// The one registry: every model deepten trains or will train, in the article's order, with its recipe when it has
-// one. `deepten list` prints it; `deepten train/eval <name>` look recipes up here.
+// The one registry: every model deepten trains, in the article's order. `deepten list` prints it;
+// `deepten train/eval <name>` look recipes up here.
 import type { ModelInfo, Recipe } from '../recipe.ts';
 import { mlp, lenet, resnet } from './classifiers.ts';
 import { gcn, gae } from './graph.ts';
@@ -9,27 +9,16 @@ import { word2vec } from './word2vec.ts';
 import { transformer } from './transformer.ts';
 import { gpt } from './gpt.ts';
 import { dcgan } from './dcgan.ts';
+import { ddpm } from './ddpm.ts';
 
-export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, lstm, word2vec, transformer, gpt, dcgan, gcn, gae, dqn };
-
-/** Models of the ten whose recipes are not written yet. */
-const planned: ModelInfo[] = [
-  { name: 'word2vec', title: 'Word2Vec (skip-gram / CBOW)', task: 'English corpus + Google analogies', reference: 'gensim / the C tool on the same corpus' },
-  { name: 'dcgan', title: 'GAN (DCGAN)', task: 'MNIST digits, judged by classifier-FID', reference: 'FID 54.5 after 25 epochs (PyTorch, same recipe)' },
-  { name: 'ddpm', title: 'Diffusion (DDPM, U-Net)', task: 'MNIST digits, judged by classifier-FID', reference: 'FID 10.9 after 10k steps (PyTorch, same recipe)' },
-];
-
-export type ModelStatus = 'trained' | 'planned';
+export const recipes: Record<string, Recipe> = { mlp, lenet, resnet, lstm, word2vec, transformer, gpt, dcgan, ddpm, gcn, gae, dqn };
 
 /** The article's order: DNN, CNN, ResNet, LSTM, Word2Vec, Transformer, GAN, diffusion, GNN (+ GAE), DQN. */
 const ORDER = ['mlp', 'lenet', 'resnet', 'lstm', 'word2vec', 'transformer', 'gpt', 'dcgan', 'ddpm', 'gcn', 'gae', 'dqn'];
 
-/** Every model, with its status: 'trained' when it has a recipe. */
-export function models(): (ModelInfo & { status: ModelStatus })[] {
-  const all: (ModelInfo & { status: ModelStatus })[] = [
-    ...Object.values(recipes).map(({ name, title, task, reference }) => ({ name, title, task, reference, status: 'trained' as const })),
-    ...planned.filter((p) => !recipes[p.name]).map((p) => ({ ...p, status: 'planned' as const })),
-  ];
+/** Every model with its task and reference result, in the article's order. */
+export function models(): ModelInfo[] {
   const rank = (n: string) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
-  return all.sort((a, b) => rank(a.name) - rank(b.name));
+  return Object.values(recipes).map(({ name, title, task, reference }) => ({ name, title, task, reference }))
+    .sort((a, b) => rank(a.name) - rank(b.name));
 }
