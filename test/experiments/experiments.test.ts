@@ -181,7 +181,7 @@ test('word2vec-map --quick: three PCA panels of analogy pairs and the offsets\' 
 });
 
 test('the experiments are registered; bad flags are usage errors before any training', async () => {
-  assert.deepEqual(Object.keys(experiments).sort(), ['gcn-scaling', 'lstm-init', 'lstm-vs-rnn', 'params-vs-accuracy', 'resnet-degradation', 'vanishing-gradients', 'word2vec-map', 'word2vec-window']);
+  assert.deepEqual(Object.keys(experiments).sort(), ['attention-cost', 'gcn-scaling', 'lstm-init', 'lstm-vs-rnn', 'params-vs-accuracy', 'resnet-degradation', 'transformer-warmup', 'vanishing-gradients', 'word2vec-map', 'word2vec-window']);
   for (const e of Object.values(experiments)) {
     const help = formatFlags(e.flags);
     for (const f of ['--out', '--quick', '--data-dir', '--seed']) assert.ok(help.includes(f), f);
