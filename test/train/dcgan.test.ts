@@ -171,7 +171,7 @@ test('dcgan: bad settings and eval inputs give one clear error', async () => {
     assert.equal(z.code, 1);
     assert.match(z.msg, /--samples must be an integer ≥ 2 \(FID needs a covariance\), got 0/);
     const y = await err(['eval', 'lenet', '--checkpoint', dir, '--samples', '10']);
-    assert.match(y.msg, /--samples applies to generative models \(dcgan\), not lenet/);
+    assert.match(y.msg, /--samples applies to generative models \(dcgan, ddpm\), not lenet/);
     assert.equal(dcgan.generative, true);
   } finally {
     rmSync(dir, { recursive: true, force: true });

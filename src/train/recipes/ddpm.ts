@@ -261,5 +261,5 @@ export async function evaluateDdpm(opts: EvalOptions & { samples?: number }): Pr
 
 export const ddpm: Recipe = {
   name: 'ddpm', title: 'Diffusion (DDPM, U-Net)', task: 'MNIST digits, judged by classifier-FID',
-  reference: 'FID 10.9 after 10k steps (PyTorch, same recipe)', train: trainDdpm, evaluate: evaluateDdpm,
+  reference: 'FID 10.9 after 10k steps (PyTorch, same recipe)', generative: true, train: trainDdpm, evaluate: evaluateDdpm,
 };
